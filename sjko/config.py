@@ -1,0 +1,189 @@
+"""Training configuration: one frozen, validated dataclass for every method.
+
+Defaults follow the paper's 2-D toy setting (PAPER.md §6) except where the paper text and the
+authors' code disagree; there the default is the paper's mathematics and the code's behaviour is a
+switch (see the book page "Where the authors' code departs from the paper").
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Optional
+
+DIVERGENCES = ("kl", "jsd", "chi2")
+METHODS = ("sjko", "sf-uotm", "uotm", "otm", "jko-naive")
+COSTS = ("sum", "mean")
+SCHEDULES = ("none", "global", "per-step")
+SINGLE_STEP_METHODS = ("sf-uotm", "uotm", "otm")
+
+
+def _fail(name: str, value: Any, allowed: str) -> None:
+    raise ValueError(f"SJKOConfig.{name}={value!r} is invalid: {allowed}")
+
+
+def _positive_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        _fail(name, value, "expected an integer >= 1")
+
+
+def _nonneg_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        _fail(name, value, "expected an integer >= 0")
+
+
+def _positive_float(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value <= 0:
+        _fail(name, value, "expected a finite number > 0")
+
+
+def _nonneg_float(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value < 0:
+        _fail(name, value, "expected a finite number >= 0")
+
+
+def _choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        _fail(name, value, f"expected one of {', '.join(map(repr, choices))}")
+
+
+def _flag(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        _fail(name, value, "expected True or False")
+
+
+@dataclass(frozen=True)
+class SJKOConfig:
+    """Hyper-parameters of one training run (validated on construction).
+
+    Attributes
+    ----------
+    K : number of JKO steps (phases). Single-step methods ("sf-uotm", "uotm", "otm") need K = 1.
+    h : JKO step size of steps 1..K-1, in the cost ``c_h`` of (E2).
+    h0 : step size of the first step (default: ``h``).
+    iters_per_step : training iterations N of steps 1..K-1.
+    iters_first_step : iterations N_0 of step 0 (default: ``iters_per_step``).
+    divergence : f-divergence D_f(rho || nu) of (E1): "kl", "jsd" or "chi2".
+    method : "sjko" (E4-E6), "sf-uotm" (K = 1), "uotm" (both marginals relaxed), "otm" (balanced),
+        "jko-naive" (one network per step, samples by composing the k frozen maps: O(K^2)).
+    batch_size : samples of mu and of nu per iteration.
+    lr_transport, lr_potential : Adam learning rates of T and v.
+    betas : Adam betas (both networks).
+    r1 : R1 penalty weight lambda in (E5) (0 = off).
+    ema : EMA decay of T's weights, or None (no EMA).
+    cosine_lr : "none", "global" (one cosine decay over all iterations, as the authors' code) or
+        "per-step" (restart the cosine decay in every JKO step, so each step's problem converges).
+    lr_min : floor of the cosine schedules.
+    instance_noise : add sigma_k eps, sigma_k = 1/(32(k+1)), to real data in (E5) (authors' code).
+    independent_z : draw z1 != z2 in (E6) (authors' code); default shares z so T_k = dT_k o T_{k-1}.
+    cost : "sum" -> ||x-y||^2/(2h) (textbook JKO, default); "mean" -> ||x-y||^2/(2dh) (authors' code).
+    jsd_map_loss : "semi-dual" (L_T = c - v, the paper's (E6)) or "non-saturating"
+        (L_T = c + softplus(-w), the authors' code); only used with divergence "jsd".
+    nz : dimension of the auxiliary noise z of T(x, z) (0 = deterministic map).
+    width, depth : width and number of residual blocks of the default MLPs (None = sized for d).
+    keep_steps : keep a frozen copy of T after every step (needed to sample intermediate mu_k).
+    checkpoint_every : iterations between checkpoints inside a step (when checkpointing).
+    seed : seed of network initialisation and of every sample drawn during training.
+    device : torch device string.
+    """
+
+    K: int = 10
+    h: float = 1.0
+    h0: Optional[float] = None
+    iters_per_step: int = 5000
+    iters_first_step: Optional[int] = None
+    divergence: str = "kl"
+    method: str = "sjko"
+    batch_size: int = 400
+    lr_transport: float = 1e-4
+    lr_potential: float = 2e-5
+    betas: tuple[float, float] = (0.5, 0.9)
+    r1: float = 0.0
+    ema: Optional[float] = None
+    cosine_lr: str = "none"
+    lr_min: float = 0.0
+    instance_noise: bool = False
+    independent_z: bool = False
+    cost: str = "sum"
+    jsd_map_loss: str = "semi-dual"
+    nz: int = 2
+    width: Optional[int] = None
+    depth: Optional[int] = None
+    keep_steps: bool = False
+    checkpoint_every: int = 1000
+    seed: int = 0
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        _positive_int("K", self.K)
+        _positive_float("h", self.h)
+        if self.h0 is None:
+            object.__setattr__(self, "h0", float(self.h))
+        _positive_float("h0", self.h0)
+        _positive_int("iters_per_step", self.iters_per_step)
+        if self.iters_first_step is None:
+            object.__setattr__(self, "iters_first_step", self.iters_per_step)
+        _positive_int("iters_first_step", self.iters_first_step)
+        _choice("divergence", self.divergence, DIVERGENCES)
+        _choice("method", self.method, METHODS)
+        if self.method in SINGLE_STEP_METHODS and self.K != 1:
+            _fail("K", self.K, f"method {self.method!r} is a single-step model and needs K=1")
+        if self.method == "uotm" and self.divergence == "jsd":
+            _fail("divergence", self.divergence,
+                  "method 'uotm' relaxes both marginals with f* and supports 'kl' or 'chi2'")
+        _positive_int("batch_size", self.batch_size)
+        _positive_float("lr_transport", self.lr_transport)
+        _positive_float("lr_potential", self.lr_potential)
+        betas = tuple(self.betas) if isinstance(self.betas, (list, tuple)) else self.betas
+        if not (isinstance(betas, tuple) and len(betas) == 2
+                and all(isinstance(b, (int, float)) and 0 <= b < 1 for b in betas)):
+            _fail("betas", self.betas, "expected two numbers in [0, 1)")
+        object.__setattr__(self, "betas", tuple(float(b) for b in betas))
+        _nonneg_float("r1", self.r1)
+        if self.ema is not None and (isinstance(self.ema, bool)
+                                     or not isinstance(self.ema, (int, float))
+                                     or not 0 < self.ema < 1):
+            _fail("ema", self.ema, "expected None or a decay in (0, 1)")
+        _choice("cosine_lr", self.cosine_lr, SCHEDULES)
+        _nonneg_float("lr_min", self.lr_min)
+        if self.lr_min > min(self.lr_transport, self.lr_potential):
+            _fail("lr_min", self.lr_min, "must not exceed lr_transport and lr_potential")
+        _flag("instance_noise", self.instance_noise)
+        _flag("independent_z", self.independent_z)
+        _choice("cost", self.cost, COSTS)
+        _choice("jsd_map_loss", self.jsd_map_loss, ("semi-dual", "non-saturating"))
+        _nonneg_int("nz", self.nz)
+        if self.width is not None:
+            _positive_int("width", self.width)
+        if self.depth is not None:
+            _positive_int("depth", self.depth)
+        _flag("keep_steps", self.keep_steps)
+        _positive_int("checkpoint_every", self.checkpoint_every)
+        _nonneg_int("seed", self.seed)
+        if not isinstance(self.device, str) or not self.device:
+            _fail("device", self.device, "expected a torch device string such as 'cpu' or 'cuda'")
+
+    @property
+    def total_iterations(self) -> int:
+        """Iterations of the whole run: N_0 + (K - 1) N."""
+        return self.iters_first_step + (self.K - 1) * self.iters_per_step
+
+    def step_size(self, k: int) -> float:
+        """h_k: ``h0`` for the first step, ``h`` afterwards."""
+        return float(self.h0 if k == 0 else self.h)
+
+    def step_iterations(self, k: int) -> int:
+        """N_k: ``iters_first_step`` for the first step, ``iters_per_step`` afterwards."""
+        return self.iters_first_step if k == 0 else self.iters_per_step
+
+    def to_dict(self) -> dict:
+        """Plain-data form (JSON-safe), the inverse of ``SJKOConfig(**d)``."""
+        d = dataclasses.asdict(self)
+        d["betas"] = list(d["betas"])
+        return d
+
+    def replace(self, **changes: Any) -> "SJKOConfig":
+        """A validated copy with some fields changed."""
+        return dataclasses.replace(self, **changes)

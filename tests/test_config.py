@@ -1,0 +1,54 @@
+import pytest
+
+from sjko import SJKOConfig
+
+INVALID = [
+    ("K", 0), ("K", 2.5), ("K", True), ("h", 0.0), ("h", -1.0), ("h", float("nan")),
+    ("h0", 0.0), ("iters_per_step", 0), ("iters_first_step", -3), ("divergence", "tv"),
+    ("method", "gan"), ("batch_size", 0), ("lr_transport", 0.0), ("lr_potential", -1e-3),
+    ("betas", (0.5,)), ("betas", (0.5, 1.0)), ("betas", "adam"), ("r1", -0.1),
+    ("ema", 1.0), ("ema", 0.0), ("ema", True), ("cosine_lr", "linear"), ("lr_min", -1.0),
+    ("lr_min", 1.0), ("instance_noise", 1), ("independent_z", "yes"), ("cost", "l1"),
+    ("jsd_map_loss", "wgan"), ("nz", -1), ("width", 0), ("depth", 0), ("keep_steps", None),
+    ("checkpoint_every", 0), ("seed", -1), ("device", ""),
+]
+
+
+@pytest.mark.parametrize("field,value", INVALID)
+def test_every_invalid_field_is_rejected_with_its_name(field, value):
+    with pytest.raises(ValueError, match=rf"SJKOConfig\.{field}="):
+        SJKOConfig(**{field: value})
+
+
+def test_every_field_has_an_invalid_case():
+    from dataclasses import fields
+    covered = {f for f, _ in INVALID}
+    assert {f.name for f in fields(SJKOConfig)} == covered
+
+
+@pytest.mark.parametrize("method", ["sf-uotm", "uotm", "otm"])
+def test_single_step_methods_need_K_1(method):
+    with pytest.raises(ValueError, match="SJKOConfig.K=.*single-step"):
+        SJKOConfig(method=method, K=3)
+    assert SJKOConfig(method=method, K=1).K == 1
+
+
+def test_uotm_rejects_jsd():
+    with pytest.raises(ValueError, match="SJKOConfig.divergence"):
+        SJKOConfig(method="uotm", K=1, divergence="jsd")
+
+
+def test_defaults_follow_h_and_n():
+    c = SJKOConfig(h=0.3, iters_per_step=7)
+    assert c.h0 == 0.3 and c.iters_first_step == 7
+    c = SJKOConfig(K=3, h=0.3, h0=2.0, iters_per_step=7, iters_first_step=11)
+    assert [c.step_size(k) for k in range(3)] == [2.0, 0.3, 0.3]
+    assert c.total_iterations == 11 + 2 * 7
+
+
+def test_round_trip_and_frozen():
+    c = SJKOConfig(K=2, betas=[0.1, 0.2])
+    assert c.betas == (0.1, 0.2)
+    assert SJKOConfig(**c.to_dict()) == c
+    with pytest.raises(Exception):
+        c.K = 3

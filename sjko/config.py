@@ -62,9 +62,9 @@ class SJKOConfig:
     ----------
     K : number of JKO steps (phases). Single-step methods ("sf-uotm", "uotm", "otm") need K = 1.
     h : JKO step size of steps 1..K-1, in the cost ``c_h`` of (E2).
-    h0 : step size of the first step (default: ``h``).
+    h0 : step size of the first step (None: ``h``, also after ``replace(h=...)``).
     iters_per_step : training iterations N of steps 1..K-1.
-    iters_first_step : iterations N_0 of step 0 (default: ``iters_per_step``).
+    iters_first_step : iterations N_0 of step 0 (None: ``iters_per_step``).
     divergence : f-divergence D_f(rho || nu) of (E1): "kl", "jsd" or "chi2".
     method : "sjko" (E4-E6), "sf-uotm" (K = 1), "uotm" (both marginals relaxed), "otm" (balanced),
         "jko-naive" (one network per step, samples by composing the k frozen maps: O(K^2)).
@@ -119,13 +119,11 @@ class SJKOConfig:
     def __post_init__(self) -> None:
         _positive_int("K", self.K)
         _positive_float("h", self.h)
-        if self.h0 is None:
-            object.__setattr__(self, "h0", float(self.h))
-        _positive_float("h0", self.h0)
+        if self.h0 is not None:
+            _positive_float("h0", self.h0)
         _positive_int("iters_per_step", self.iters_per_step)
-        if self.iters_first_step is None:
-            object.__setattr__(self, "iters_first_step", self.iters_per_step)
-        _positive_int("iters_first_step", self.iters_first_step)
+        if self.iters_first_step is not None:
+            _positive_int("iters_first_step", self.iters_first_step)
         _choice("divergence", self.divergence, DIVERGENCES)
         _choice("method", self.method, METHODS)
         if self.method in SINGLE_STEP_METHODS and self.K != 1:
@@ -168,15 +166,17 @@ class SJKOConfig:
     @property
     def total_iterations(self) -> int:
         """Iterations of the whole run: N_0 + (K - 1) N."""
-        return self.iters_first_step + (self.K - 1) * self.iters_per_step
+        return self.step_iterations(0) + (self.K - 1) * self.iters_per_step
 
     def step_size(self, k: int) -> float:
         """h_k: ``h0`` for the first step, ``h`` afterwards."""
-        return float(self.h0 if k == 0 else self.h)
+        return float(self.h0 if (k == 0 and self.h0 is not None) else self.h)
 
     def step_iterations(self, k: int) -> int:
         """N_k: ``iters_first_step`` for the first step, ``iters_per_step`` afterwards."""
-        return self.iters_first_step if k == 0 else self.iters_per_step
+        if k == 0 and self.iters_first_step is not None:
+            return self.iters_first_step
+        return self.iters_per_step
 
     def to_dict(self) -> dict:
         """Plain-data form (JSON-safe), the inverse of ``SJKOConfig(**d)``."""

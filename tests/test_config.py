@@ -40,7 +40,9 @@ def test_uotm_rejects_jsd():
 
 def test_defaults_follow_h_and_n():
     c = SJKOConfig(h=0.3, iters_per_step=7)
-    assert c.h0 == 0.3 and c.iters_first_step == 7
+    assert c.step_size(0) == 0.3 and c.step_iterations(0) == 7
+    c = c.replace(h=0.5, iters_per_step=9)  # the first step follows a replaced h and N
+    assert c.step_size(0) == 0.5 and c.step_iterations(0) == 9 and c.total_iterations == 9 * c.K
     c = SJKOConfig(K=3, h=0.3, h0=2.0, iters_per_step=7, iters_first_step=11)
     assert [c.step_size(k) for k in range(3)] == [2.0, 0.3, 0.3]
     assert c.total_iterations == 11 + 2 * 7

@@ -1,0 +1,117 @@
+"""Batch reruns: execute every experiment notebook through papermill.
+
+    python -m sjko.batch --profile quick [--only toy,ou_benchmark] [--force] [--jobs N]
+
+Each ``notebooks/<name>.py`` (jupytext percent format) is converted, executed with the parameters
+``profile`` and ``force``, and written to ``book/results/<name>.ipynb`` where the book includes it.
+The executed notebook is written to a temporary file and renamed only on success; on failure the
+old output is removed (no stale notebook that looks fresh) and the command exits non-zero,
+naming the notebook and the error.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .experiments import REPO_ROOT
+
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+OUTPUT_DIR = REPO_ROOT / "book" / "results"
+PROFILES = ("smoke", "quick", "paper")
+
+
+def discover(notebook_dir: Path) -> list[str]:
+    """Notebook names (file stems) in ``notebook_dir``, sorted."""
+    return sorted(p.stem for p in notebook_dir.glob("*.py") if not p.name.startswith("_"))
+
+
+def execute(name: str, profile: str, force: bool, notebook_dir: Path, output_dir: Path,
+            extra: Optional[dict] = None) -> float:
+    """Execute one notebook; returns its wall time. Raises on failure (after removing output)."""
+    import jupytext
+    import papermill as pm
+
+    src = notebook_dir / f"{name}.py"
+    out = output_dir / f"{name}.ipynb"
+    output_dir.mkdir(parents=True, exist_ok=True)
+    nb = jupytext.read(src)
+    nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3",
+                                          "language": "python"})
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        inp = Path(tmp) / f"{name}.ipynb"
+        jupytext.write(nb, inp)
+        partial = output_dir / f".{name}.partial.ipynb"
+        try:
+            pm.execute_notebook(str(inp), str(partial), parameters={"profile": profile,
+                                                                     "force": force,
+                                                                     **(extra or {})},
+                                kernel_name="python3", cwd=str(REPO_ROOT), progress_bar=False,
+                                log_output=False)
+        except BaseException:
+            out.unlink(missing_ok=True)
+            partial.unlink(missing_ok=True)
+            raise
+        os.replace(partial, out)
+    return time.perf_counter() - start
+
+
+def _short_error(err: BaseException) -> str:
+    name = getattr(err, "ename", type(err).__name__)
+    value = getattr(err, "evalue", str(err))
+    return f"{name}: {value}".strip()
+
+
+def run_batch(names: Sequence[str], profile: str, force: bool = False, jobs: int = 1,
+              notebook_dir: Path = NOTEBOOK_DIR, output_dir: Path = OUTPUT_DIR) -> int:
+    """Run notebooks (``jobs`` at a time); print progress; return the number of failures."""
+    failures: list[tuple[str, str]] = []
+    print(f"sjko.batch: {len(names)} notebook(s), profile={profile}, force={force}, jobs={jobs}",
+          flush=True)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(execute, n, profile, force, notebook_dir, output_dir): n
+                   for n in names}
+        for i, fut in enumerate(as_completed(futures), 1):
+            name = futures[fut]
+            try:
+                seconds = fut.result()
+                print(f"[{i}/{len(names)}] {name}: ok ({seconds:.0f} s)", flush=True)
+            except Exception as err:  # report every failure, then exit non-zero
+                failures.append((name, _short_error(err)))
+                print(f"[{i}/{len(names)}] {name}: FAILED -- {_short_error(err)}", flush=True)
+                if os.environ.get("SJKO_BATCH_TRACEBACK"):
+                    traceback.print_exc()
+    for name, msg in failures:
+        print(f"sjko.batch: notebook {notebook_dir / (name + '.py')} failed: {msg}",
+              file=sys.stderr)
+    return len(failures)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m sjko.batch", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", choices=PROFILES, default="quick")
+    parser.add_argument("--only", default="", help="comma-separated notebook names")
+    parser.add_argument("--force", action="store_true", help="recompute cached results")
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--notebooks", type=Path, default=NOTEBOOK_DIR)
+    parser.add_argument("--output", type=Path, default=OUTPUT_DIR)
+    args = parser.parse_args(argv)
+    available = discover(args.notebooks)
+    names = [n.strip() for n in args.only.split(",") if n.strip()] or available
+    unknown = sorted(set(names) - set(available))
+    if unknown:
+        parser.error(f"unknown notebook(s) {unknown}; available: {available}")
+    sys.exit(1 if run_batch(names, args.profile, args.force, args.jobs, args.notebooks,
+                            args.output) else 0)
+
+
+if __name__ == "__main__":
+    main()

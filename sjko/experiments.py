@@ -1,0 +1,135 @@
+"""Run-or-load: every experiment result lives under ``results/<experiment>/<config-hash>/``.
+
+A run is identified by its experiment name, its parameters (any JSON-able dict, typically an
+``SJKOConfig.to_dict()`` plus evaluation settings) and a fingerprint of the package's training
+code. The same call with the same parameters and code loads the stored result; a changed field or
+changed training code gives a new hash and trains again. Each run folder holds
+
+* ``record.json`` -- parameters, seed, git commit, package version, wall time, host, date, hash;
+* ``metrics.json`` -- what the computation returned;
+* whatever the computation wrote itself (``samples.npz``, figures).
+
+``record.json`` is written last and the folder is renamed into place, so an interrupted run never
+looks finished. ``force=True`` (or ``SJKO_FORCE=1``) recomputes. The root is ``$SJKO_RESULTS`` or
+``results/`` at the repository root.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+# Modules whose changes cannot change a result (presentation, orchestration, benchmarks).
+NOT_FINGERPRINTED = {"plotting.py", "report.py", "batch.py", "bench.py", "__init__.py"}
+
+
+def results_root() -> Path:
+    return Path(os.environ.get("SJKO_RESULTS", REPO_ROOT / "results"))
+
+
+def force_from_env() -> bool:
+    return os.environ.get("SJKO_FORCE", "") not in ("", "0", "false", "False")
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """Hash of the package's training code (every module but presentation/orchestration)."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        if path.name in NOT_FINGERPRINTED:
+            continue
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def config_hash(experiment: str, params: dict) -> str:
+    """Short hash of (experiment, parameters, training code)."""
+    blob = _canonical({"experiment": experiment, "params": params, "code": code_fingerprint()})
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                             text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "sjko"], cwd=REPO_ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return out.stdout.strip() + ("+dirty" if dirty else "") if out.returncode == 0 else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+@dataclass
+class Result:
+    """A stored run: its folder, metrics and provenance record; ``hit`` when loaded from cache."""
+
+    path: Path
+    metrics: dict
+    record: dict
+    hit: bool
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+
+def run_or_load(experiment: str, params: dict, compute: Callable[[Path], dict],
+                force: Optional[bool] = None, command: str = "") -> Result:
+    """Load ``results/<experiment>/<hash>/`` or run ``compute(folder) -> metrics`` to create it.
+
+    ``compute`` writes any files it wants into the folder it is given and returns JSON-able
+    metrics. ``command`` is recorded as the way to regenerate the result.
+    """
+    from . import __version__
+
+    force = force_from_env() if force is None else force
+    key = config_hash(experiment, params)
+    final = results_root() / experiment / key
+    record_path = final / "record.json"
+    if record_path.is_file() and not force:
+        return Result(final, json.loads((final / "metrics.json").read_text()),
+                      json.loads(record_path.read_text()), hit=True)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=final.parent))
+    try:
+        start = time.perf_counter()
+        metrics = compute(tmp)
+        wall = time.perf_counter() - start
+        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=1, default=float))
+        record = {"experiment": experiment, "hash": key, "params": params,
+                  "seed": params.get("seed"), "git_commit": git_commit(),
+                  "code_fingerprint": code_fingerprint(), "package_version": __version__,
+                  "wall_seconds": round(wall, 2), "host": platform.node(),
+                  "platform": platform.platform(), "cpu_count": os.cpu_count(),
+                  "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                  "command": command}
+        (tmp / "record.json").write_text(json.dumps(record, indent=1, default=str))
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Result(final, metrics, record, hit=False)
+
+
+def all_records(root: Optional[Path] = None) -> list[dict]:
+    """Every finished run's record under the results root (for the reproducibility page)."""
+    root = results_root() if root is None else root
+    return [json.loads(p.read_text()) for p in sorted(root.glob("*/*/record.json"))]

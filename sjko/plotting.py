@@ -1,0 +1,78 @@
+"""One figure style for the whole companion (colour-blind-safe palette, labelled axes)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+PALETTE = sns.color_palette("colorblind")
+METHOD_COLORS = {"sjko": PALETTE[0], "sf-uotm": PALETTE[1], "uotm": PALETTE[2],
+                 "otm": PALETTE[4], "jko-naive": PALETTE[3], "exact": "black"}
+
+
+def setup() -> None:
+    """Apply the companion's style (call once per notebook)."""
+    sns.set_theme(context="notebook", style="whitegrid", palette=PALETTE)
+    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 120, "savefig.bbox": "tight",
+                         "axes.titlesize": 11, "axes.labelsize": 10})
+
+
+def save(fig: plt.Figure, path: Path | str) -> Path:
+    """Save a figure as PNG (the file the book embeds) and return its path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    return path
+
+
+def scatter_grid(panels: Mapping[str, np.ndarray], ncols: int, target: Optional[np.ndarray] = None,
+                 lim: Optional[float] = None, size: float = 2.4, point: float = 1.5) -> plt.Figure:
+    """2-D sample clouds, one panel each (title = key); the target in light grey behind them."""
+    n = len(panels)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for ax, (title, x) in zip(axes.flat, panels.items()):
+        if target is not None:
+            ax.scatter(target[:, 0], target[:, 1], s=point, c="0.8", lw=0)
+        ax.scatter(x[:, 0], x[:, 1], s=point, color=PALETTE[0], lw=0)
+        ax.set_title(title, fontsize=9)
+        if lim is not None:
+            ax.set_xlim(-lim, lim)
+            ax.set_ylim(-lim, lim)
+        ax.set_aspect("equal")
+        ax.set_xlabel("$x_1$", fontsize=8)
+        ax.set_ylabel("$x_2$", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def errorbar_lines(x: Sequence[float], series: Mapping[str, tuple[np.ndarray, np.ndarray]],
+                   xlabel: str, ylabel: str, title: str = "", logx: bool = False,
+                   ax: Optional[plt.Axes] = None) -> plt.Figure:
+    """Mean +- std lines, one per series name."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5, 3.4))
+    else:
+        fig = ax.figure
+    for i, (name, (mean, std)) in enumerate(series.items()):
+        ax.errorbar(x, mean, yerr=std, marker="o", capsize=3, label=name,
+                    color=METHOD_COLORS.get(name, PALETTE[i % len(PALETTE)]))
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,214 @@
+"""Experiment recipes: train, evaluate against references, store (via :mod:`sjko.experiments`).
+
+Notebooks call these functions and only plot and tabulate what they return, so every number in
+the book comes from a stored, re-loadable run.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+
+from . import reference as ref
+from .config import SJKOConfig
+from .experiments import Result, run_or_load
+from .metrics import mode_stats, w2, w2_noise_floor
+from .toys import get_toy
+from .train import TrainEvent, train
+
+HISTORY_POINTS = 400
+
+
+def _thin_history(history: dict) -> dict:
+    n = len(history["loss_v"])
+    idx = np.unique(np.linspace(0, n - 1, min(n, HISTORY_POINTS)).astype(int))
+    return {"iteration": idx.tolist(), "k": [history["k"][i] for i in idx],
+            "loss_v": [history["loss_v"][i] for i in idx],
+            "loss_T": [history["loss_T"][i] for i in idx],
+            "step_seconds": history["step_seconds"]}
+
+
+def _save_npz(path: Path, arrays: dict) -> None:
+    np.savez_compressed(path, **{k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()})
+
+
+def load_samples(result: Result) -> dict[str, np.ndarray]:
+    """The arrays a recipe stored in ``samples.npz``."""
+    with np.load(result.file("samples.npz")) as z:
+        return dict(z)
+
+
+# -- 2-D toys --------------------------------------------------------------------------------------
+def toy_run(toy_name: str, config: SJKOConfig, n_eval: int = 2000,
+            snapshots: Sequence[int] = ()) -> Result:
+    """Train on a 2-D toy; store final and per-step samples, training snapshots and metrics.
+
+    Metrics: ``w2`` (vs fresh target samples), ``w2_floor`` (two target sets of the same size),
+    ``w2_ratio``; for toys with modes also ``covered``/``n_modes``/``within`` (fraction of samples
+    within 3 std of a mode) and per-mode ``mass``; ``train_seconds``.
+    """
+    params = {"toy": toy_name, "config": config.to_dict(), "n_eval": n_eval,
+              "snapshots": list(snapshots)}
+
+    def compute(folder: Path) -> dict:
+        toy = get_toy(toy_name)
+        arrays: dict = {}
+        wanted = set(snapshots)
+
+        def grab(event: TrainEvent) -> None:
+            if event.global_iteration in wanted:
+                arrays[f"snapshot_{event.global_iteration}"] = event.sample(n_eval, 0).numpy()
+
+        flow = train(toy, config, progress=False, callback=grab if wanted else None)
+        final = flow.sample(n_eval, seed=config.seed + 1)
+        arrays["final"] = final.numpy()
+        for k in flow.available_steps():
+            arrays[f"step_{k}"] = flow.sample(n_eval, step=k, seed=config.seed + 1).numpy()
+        data = toy(n_eval, torch.Generator().manual_seed(10_000 + config.seed))
+        arrays["target"] = data.numpy()
+        metrics = {"w2": w2(final, data),
+                   "w2_floor": w2_noise_floor(toy, n_eval, seed=20_000 + config.seed),
+                   "train_seconds": float(sum(flow.history["step_seconds"]))}
+        metrics["w2_ratio"] = metrics["w2"] / metrics["w2_floor"]
+        if toy.has_components:
+            metrics.update(mode_stats(final, toy))
+        _save_npz(folder / "samples.npz", arrays)
+        (folder / "history.json").write_text(json.dumps(_thin_history(flow.history)))
+        return metrics
+
+    return run_or_load("toy", params, compute)
+
+
+def load_history(result: Result) -> dict:
+    return json.loads(result.file("history.json").read_text())
+
+
+# -- 1-D flows against the exact JKO ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Target1D:
+    """nu = N(mean, std^2) in 1-D."""
+
+    mean: float
+    std: float
+
+    def sampler(self):
+        return lambda n, g: self.mean + self.std * torch.randn(n, 1, generator=g)
+
+
+def exact_1d(target: Target1D, step_sizes: Sequence[float], divergence: str, cells: int = 300
+             ) -> list[ref.QuantileMeasure]:
+    """Exact JKO sequence from N(0, 1) for any f (quantile solver), one step per step size."""
+    logpdf, cdf = ref.gaussian_target(target.mean, target.std)
+    seq = [ref.QuantileMeasure.gaussian(0.0, 1.0, cells)]
+    for h in step_sizes:
+        seq.append(ref.quantile_jko_step(seq[-1], h, divergence, logpdf, cdf))
+    return seq
+
+
+def flow_1d_run(target: Target1D, config: SJKOConfig, n_eval: int = 20000) -> Result:
+    """Learned mu_1..mu_K in 1-D vs the exact JKO steps (any divergence; ``cost`` must be "sum").
+
+    Metrics per step k: learned and exact mean/std and their errors.
+    """
+    if config.cost != "sum":
+        raise ValueError("the exact 1-D reference uses cost='sum' (|x-y|^2/(2h))")
+    config = config.replace(keep_steps=True)
+    params = {"target": [target.mean, target.std], "config": config.to_dict(), "n_eval": n_eval}
+
+    def compute(folder: Path) -> dict:
+        exact = exact_1d(target, [config.step_size(k) for k in range(config.K)],
+                         config.divergence)
+        flow = train(target.sampler(), config, progress=False)
+        rows, arrays = [], {}
+        for k in range(1, config.K + 1):
+            x = flow.sample(n_eval, step=k, seed=10_000 + config.seed).numpy()[:, 0]
+            arrays[f"step_{k}"] = x[:2000]
+            rows.append({"k": k, "mean": float(x.mean()), "std": float(x.std()),
+                         "exact_mean": exact[k].mean, "exact_std": exact[k].std,
+                         "mean_error": float(x.mean() - exact[k].mean),
+                         "std_error": float(x.std() - exact[k].std)})
+        arrays["exact_q"] = np.stack([m.q for m in exact])
+        arrays["exact_u"] = exact[0].u
+        _save_npz(folder / "samples.npz", arrays)
+        return {"steps": rows, "train_seconds": float(sum(flow.history["step_seconds"]))}
+
+    return run_or_load("flow1d", params, compute)
+
+
+# -- Ornstein-Uhlenbeck benchmark (PAPER §7) -------------------------------------------------------
+def ou_problem(d: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A random OU problem: A = Q diag(lambda) Q^T, lambda ~ U[0.5, 2], Q Haar; b ~ N(0, I)."""
+    rng = np.random.default_rng(1000 + 17 * d + seed)
+    q, r = np.linalg.qr(rng.normal(size=(d, d)))
+    q = q * np.sign(np.diag(r))
+    lam = rng.uniform(0.5, 2.0, size=d)
+    return (q * lam) @ q.T, rng.normal(size=d)
+
+
+def gaussian_sampler(g: ref.Gaussian):
+    """Seeded torch sampler of a Gaussian."""
+    chol = torch.tensor(np.linalg.cholesky(g.cov), dtype=torch.float32)
+    mean = torch.tensor(g.mean, dtype=torch.float32)
+    d = len(g.mean)
+    return lambda n, gen: mean + torch.randn(n, d, generator=gen) @ chol.T
+
+
+def ou_run(d: int, seed: int, times: Sequence[float], config: SJKOConfig,
+           n_eval: int = 100_000) -> Result:
+    """S-JKO on the OU benchmark: log10 SymKL to the true rho_t at each t, with the floor.
+
+    ``config.h`` is the JKO step (0.05 in the benchmark); K = round(max(times)/h).
+    Floor rows: the exact JKO scheme vs the true flow (discretisation error), and the SymKL of
+    n_eval exact samples of rho_t (estimator floor).
+    """
+    K = int(round(max(times) / config.h))
+    config = config.replace(K=K, keep_steps=True, seed=seed, cost="sum", divergence="kl")
+    params = {"d": d, "seed": seed, "times": list(times), "config": config.to_dict(),
+              "n_eval": n_eval}
+
+    def compute(folder: Path) -> dict:
+        A, b = ou_problem(d, seed)
+        mu0 = ref.Gaussian.of(np.zeros(d), np.eye(d))
+        nu = ref.Gaussian.of(b, np.linalg.inv(A))
+        flow = train(gaussian_sampler(nu), config, progress=False)
+        exact = ref.gaussian_jko(mu0, b, A, config.h, K)
+        out = {}
+        for t in times:
+            k = int(round(t / config.h))
+            truth = ref.ou_solution(mu0, b, A, t)
+            x = flow.sample(n_eval, step=k, seed=10_000 + seed).numpy().astype(np.float64)
+            est_floor, _ = ref.symkl_floor(truth, n_eval, seeds=3, seed=seed)
+            out[str(t)] = {"log10_symkl": float(np.log10(ref.sample_symmetric_kl(x, truth))),
+                           "log10_exact_jko": float(np.log10(ref.symmetric_kl(exact[k], truth))),
+                           "log10_estimator_floor": float(np.log10(est_floor)),
+                           "log10_exact_jko_vs_learned": float(np.log10(
+                               ref.sample_symmetric_kl(x, exact[k])))}
+        return {"times": out, "train_seconds": float(sum(flow.history["step_seconds"]))}
+
+    return run_or_load("ou", params, compute)
+
+
+def euler_maruyama_ou(d: int, seed: int, times: Sequence[float], particles: int = 50_000,
+                      dt: float = 1e-3) -> dict:
+    """log10 SymKL of an Euler-Maruyama particle simulation of the OU SDE at each t."""
+    params = {"d": d, "seed": seed, "times": list(times), "particles": particles, "dt": dt}
+
+    def compute(folder: Path) -> dict:
+        A, b = ou_problem(d, seed)
+        mu0 = ref.Gaussian.of(np.zeros(d), np.eye(d))
+        rng = np.random.default_rng(seed)
+        x = rng.normal(size=(particles, d))
+        out, t = {}, 0.0
+        for target_t in sorted(times):
+            while t < target_t - 1e-12:
+                x = x - dt * (x - b) @ A.T + np.sqrt(2 * dt) * rng.normal(size=x.shape)
+                t += dt
+            truth = ref.ou_solution(mu0, b, A, target_t)
+            out[str(target_t)] = float(np.log10(ref.sample_symmetric_kl(x, truth)))
+        return {"times": out}
+
+    return run_or_load("ou_em", params, compute).metrics

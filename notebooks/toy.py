@@ -32,7 +32,7 @@ import pandas as pd
 from IPython.display import display
 
 import sjko
-from sjko import plotting, recipes, report
+from sjko import experiments, plotting, recipes, report
 
 PROFILES = {
     "smoke": dict(seeds=[0], K=2, N=10, batch=64, width=32, n_eval=300, grid_toys=["moons"],
@@ -46,6 +46,7 @@ PROFILES = {
 }
 P = PROFILES[profile]
 plotting.setup()
+experiments.set_force(force)
 MAIN_TOYS = ["25gaussians", "two_circles"]
 base = sjko.SJKOConfig(K=P["K"], h=2.0, iters_per_step=P["N"], batch_size=P["batch"],
                        width=P["width"], lr_transport=P["lr_T"], lr_potential=P["lr_v"], nz=2)

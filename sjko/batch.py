@@ -27,9 +27,14 @@ OUTPUT_DIR = REPO_ROOT / "book" / "results"
 PROFILES = ("smoke", "quick", "paper")
 
 
+LAST = "reproducibility"
+
+
 def discover(notebook_dir: Path) -> list[str]:
-    """Notebook names (file stems) in ``notebook_dir``, sorted."""
-    return sorted(p.stem for p in notebook_dir.glob("*.py") if not p.name.startswith("_"))
+    """Notebook names (file stems) in ``notebook_dir``, sorted; the reproducibility listing of all
+    stored runs comes last."""
+    names = sorted(p.stem for p in notebook_dir.glob("*.py") if not p.name.startswith("_"))
+    return sorted(names, key=lambda n: n == LAST)
 
 
 def execute(name: str, profile: str, force: bool, notebook_dir: Path, output_dir: Path,
@@ -71,23 +76,29 @@ def _short_error(err: BaseException) -> str:
 
 def run_batch(names: Sequence[str], profile: str, force: bool = False, jobs: int = 1,
               notebook_dir: Path = NOTEBOOK_DIR, output_dir: Path = OUTPUT_DIR) -> int:
-    """Run notebooks (``jobs`` at a time); print progress; return the number of failures."""
+    """Run notebooks (``jobs`` at a time; the reproducibility listing after all others); print
+    progress; return the number of failures."""
     failures: list[tuple[str, str]] = []
+    count = iter(range(1, len(names) + 1))
     print(f"sjko.batch: {len(names)} notebook(s), profile={profile}, force={force}, jobs={jobs}",
           flush=True)
+
+    def report(name: str, fut) -> None:
+        i = next(count)
+        try:
+            print(f"[{i}/{len(names)}] {name}: ok ({fut.result():.0f} s)", flush=True)
+        except Exception as err:  # report every failure, then exit non-zero
+            failures.append((name, _short_error(err)))
+            print(f"[{i}/{len(names)}] {name}: FAILED -- {_short_error(err)}", flush=True)
+            if os.environ.get("SJKO_BATCH_TRACEBACK"):
+                traceback.print_exception(err)
+
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(execute, n, profile, force, notebook_dir, output_dir): n
-                   for n in names}
-        for i, fut in enumerate(as_completed(futures), 1):
-            name = futures[fut]
-            try:
-                seconds = fut.result()
-                print(f"[{i}/{len(names)}] {name}: ok ({seconds:.0f} s)", flush=True)
-            except Exception as err:  # report every failure, then exit non-zero
-                failures.append((name, _short_error(err)))
-                print(f"[{i}/{len(names)}] {name}: FAILED -- {_short_error(err)}", flush=True)
-                if os.environ.get("SJKO_BATCH_TRACEBACK"):
-                    traceback.print_exc()
+        for group in ([n for n in names if n != LAST], [n for n in names if n == LAST]):
+            futures = {pool.submit(execute, n, profile, force, notebook_dir, output_dir): n
+                       for n in group}
+            for fut in as_completed(futures):
+                report(futures[fut], fut)
     for name, msg in failures:
         print(f"sjko.batch: notebook {notebook_dir / (name + '.py')} failed: {msg}",
               file=sys.stderr)

@@ -52,6 +52,31 @@ def complexity(ks: Sequence[int], iters: int, config: SJKOConfig, repeats: int =
     return {m: {k: float(np.median([r[(m, k)] for r in rounds])) for k in ks} for m in methods}
 
 
+def training_time_vs_K(Ks: Sequence[int], iters_per_step: int, config: SJKOConfig) -> dict:
+    """Wall time of whole training runs with K steps of ``iters_per_step`` iterations, and the
+    time to sample 10 000 points from the result, for "sjko" and "jko-naive"."""
+    out: dict = {}
+    for method in ("sjko", "jko-naive"):
+        for K in Ks:
+            cfg = config.replace(method=method, K=K, iters_per_step=iters_per_step)
+            start = time.perf_counter()
+            flow = train(get_toy("8gaussians"), cfg, progress=False)
+            total = time.perf_counter() - start
+            start = time.perf_counter()
+            flow.sample(10_000)
+            sample = time.perf_counter() - start
+            kept = sum(1 for m in flow.maps if m is not None)
+            params = kept * sum(t.numel() for t in next(m for m in flow.maps if m).values())
+            out.setdefault(method, {})[K] = {"train_seconds": total, "sample_seconds": sample,
+                                             "stored_map_parameters": params}
+    return out
+
+
+def loglog_slope(x: Sequence[float], y: Sequence[float]) -> float:
+    """Least-squares slope of log y against log x (1 = linear, 2 = quadratic growth)."""
+    return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)[0])
+
+
 def print_complexity(res: dict) -> None:
     ks = sorted(res["sjko"])
     k0 = ks[0]

@@ -32,7 +32,8 @@ from typing import Any, Callable, Optional
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
 # Modules whose changes cannot change a result (presentation, orchestration, benchmarks).
-NOT_FINGERPRINTED = {"plotting.py", "report.py", "batch.py", "bench.py", "__init__.py"}
+NOT_FINGERPRINTED = {"plotting.py", "report.py", "paper.py", "batch.py", "bench.py",
+                     "__init__.py"}
 
 
 def results_root() -> Path:
@@ -41,6 +42,11 @@ def results_root() -> Path:
 
 def force_from_env() -> bool:
     return os.environ.get("SJKO_FORCE", "") not in ("", "0", "false", "False")
+
+
+def set_force(flag: bool) -> None:
+    """Make every later :func:`run_or_load` in this process recompute (the notebooks' ``force``)."""
+    os.environ["SJKO_FORCE"] = "1" if flag else ""
 
 
 @lru_cache(maxsize=1)

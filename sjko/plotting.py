@@ -4,13 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import seaborn as sns  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
 
 PALETTE = sns.color_palette("colorblind")
 METHOD_COLORS = {"sjko": PALETTE[0], "sf-uotm": PALETTE[1], "uotm": PALETTE[2],
@@ -24,12 +20,11 @@ def setup() -> None:
                          "axes.titlesize": 11, "axes.labelsize": 10})
 
 
-def save(fig: plt.Figure, path: Path | str) -> Path:
-    """Save a figure as PNG (the file the book embeds) and return its path."""
+def save(fig: plt.Figure, path: Path | str) -> None:
+    """Save a figure as PNG next to the run it shows."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
-    return path
 
 
 def scatter_grid(panels: Mapping[str, np.ndarray], ncols: int, target: Optional[np.ndarray] = None,

@@ -109,7 +109,8 @@ def exact_1d(target: Target1D, step_sizes: Sequence[float], divergence: str, cel
     return seq
 
 
-def flow_1d_run(target: Target1D, config: SJKOConfig, n_eval: int = 20000) -> Result:
+def flow_1d_run(target: Target1D, config: SJKOConfig, n_eval: int = 20000, cells: int = 300
+                ) -> Result:
     """Learned mu_1..mu_K in 1-D vs the exact JKO steps (any divergence; ``cost`` must be "sum").
 
     Metrics per step k: learned and exact mean/std and their errors.
@@ -117,11 +118,12 @@ def flow_1d_run(target: Target1D, config: SJKOConfig, n_eval: int = 20000) -> Re
     if config.cost != "sum":
         raise ValueError("the exact 1-D reference uses cost='sum' (|x-y|^2/(2h))")
     config = config.replace(keep_steps=True)
-    params = {"target": [target.mean, target.std], "config": config.to_dict(), "n_eval": n_eval}
+    params = {"target": [target.mean, target.std], "config": config.to_dict(), "n_eval": n_eval,
+              "cells": cells}
 
     def compute(folder: Path) -> dict:
         exact = exact_1d(target, [config.step_size(k) for k in range(config.K)],
-                         config.divergence)
+                         config.divergence, cells)
         flow = train(target.sampler(), config, progress=False)
         rows, arrays = [], {}
         for k in range(1, config.K + 1):

@@ -1,0 +1,54 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Reproducibility
+#
+# Every stored run behind this book, read from `results/<experiment>/<hash>/record.json`: its
+# configuration hash, seed, the git commit and package version that produced it, wall time, host,
+# and the command that regenerates it. A run is reloaded (not retrained) as long as its
+# parameters and the package's training code are unchanged; `--force` recomputes everything:
+#
+# ```bash
+# python -m sjko.batch --profile quick --force          # every notebook
+# python -m sjko.batch --profile quick --only toy --force
+# ```
+
+# %% tags=["parameters"]
+profile = "quick"
+force = False
+
+# %%
+import pandas as pd
+from IPython.display import display
+
+from sjko import experiments
+
+NOTEBOOK_OF = {"toy": "toy, ablation_k_h, ablation_divergence", "flow1d": "ou_benchmark",
+               "ou": "ou_benchmark", "ou_em": "ou_benchmark", "complexity": "complexity"}
+records = experiments.all_records()
+rows = []
+for r in records:
+    p = r["params"]
+    cfg = p.get("config", {})
+    rows.append({"experiment": r["experiment"], "hash": r["hash"],
+                 "what": p.get("toy") or (f"d={p['d']}" if "d" in p else "") or str(p.get("target", "")),
+                 "method": cfg.get("method", ""), "K": cfg.get("K", ""), "h": cfg.get("h", ""),
+                 "seed": r.get("seed", cfg.get("seed", "")), "commit": r["git_commit"][:10],
+                 "version": r["package_version"], "wall s": r["wall_seconds"], "host": r["host"],
+                 "created": r["created"],
+                 "regenerate": f"python -m sjko.batch --only {NOTEBOOK_OF.get(r['experiment'], '?')} --force"})
+table = pd.DataFrame(rows)
+print(f"{len(table)} stored runs, {table['wall s'].sum() / 60:.1f} min of computation in total"
+      if len(table) else "no stored runs yet")
+pd.set_option("display.max_rows", 500)
+display(table)

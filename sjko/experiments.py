@@ -15,6 +15,7 @@ looks finished. ``force=True`` (or ``SJKO_FORCE=1``) recomputes. The root is ``$
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -49,15 +50,29 @@ def set_force(flag: bool) -> None:
     os.environ["SJKO_FORCE"] = "1" if flag else ""
 
 
-@lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """Hash of the package's training code (every module but presentation/orchestration)."""
+def _code_only(source: str) -> str:
+    """The module's syntax tree without docstrings: comments, formatting and documentation edits
+    do not change it, any change to what the code does does."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree, annotate_fields=False)
+
+
+@lru_cache(maxsize=None)
+def code_fingerprint(subpackages: tuple[str, ...] = ()) -> str:
+    """Hash of the training code: the package's top-level modules (but presentation and
+    orchestration) plus the named subpackages (e.g. ``("images",)`` for image experiments)."""
     digest = hashlib.sha256()
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        if path.name in NOT_FINGERPRINTED:
-            continue
+    paths = [p for p in sorted(PACKAGE_DIR.glob("*.py")) if p.name not in NOT_FINGERPRINTED]
+    for sub in subpackages:
+        paths += sorted((PACKAGE_DIR / sub).rglob("*.py"))
+    for path in paths:
         digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
-        digest.update(path.read_bytes())
+        digest.update(_code_only(path.read_text()).encode())
     return digest.hexdigest()[:16]
 
 
@@ -65,9 +80,10 @@ def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def config_hash(experiment: str, params: dict) -> str:
+def config_hash(experiment: str, params: dict, subpackages: tuple[str, ...] = ()) -> str:
     """Short hash of (experiment, parameters, training code)."""
-    blob = _canonical({"experiment": experiment, "params": params, "code": code_fingerprint()})
+    blob = _canonical({"experiment": experiment, "params": params,
+                       "code": code_fingerprint(tuple(subpackages))})
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
@@ -96,16 +112,18 @@ class Result:
 
 
 def run_or_load(experiment: str, params: dict, compute: Callable[[Path], dict],
-                force: Optional[bool] = None, command: str = "") -> Result:
+                force: Optional[bool] = None, command: str = "",
+                subpackages: tuple[str, ...] = ()) -> Result:
     """Load ``results/<experiment>/<hash>/`` or run ``compute(folder) -> metrics`` to create it.
 
     ``compute`` writes any files it wants into the folder it is given and returns JSON-able
-    metrics. ``command`` is recorded as the way to regenerate the result.
+    metrics. ``command`` is recorded as the way to regenerate the result; ``subpackages`` name
+    the parts of the package beyond the core that the computation uses (part of the hash).
     """
     from . import __version__
 
     force = force_from_env() if force is None else force
-    key = config_hash(experiment, params)
+    key = config_hash(experiment, params, subpackages)
     final = results_root() / experiment / key
     record_path = final / "record.json"
     if record_path.is_file() and not force:
@@ -120,7 +138,8 @@ def run_or_load(experiment: str, params: dict, compute: Callable[[Path], dict],
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=1, default=float))
         record = {"experiment": experiment, "hash": key, "params": params,
                   "seed": params.get("seed"), "git_commit": git_commit(),
-                  "code_fingerprint": code_fingerprint(), "package_version": __version__,
+                  "code_fingerprint": code_fingerprint(tuple(subpackages)),
+                  "package_version": __version__,
                   "wall_seconds": round(wall, 2), "host": platform.node(),
                   "platform": platform.platform(), "cpu_count": os.cpu_count(),
                   "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

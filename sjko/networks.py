@@ -6,7 +6,7 @@
 * :class:`Potential` -- the potential v(y) (raw output w; see ``Divergence.potential``).
 
 Any ``nn.Module`` with the same call signatures, ``T(x, z)`` and ``v(y) -> [n]``, can be passed to
-:func:`sjko.train` instead (the image models of :mod:`sjko.images` do so).
+:func:`sjko.train` instead.
 """
 from __future__ import annotations
 

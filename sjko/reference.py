@@ -51,7 +51,7 @@ def _spd(a: np.ndarray, name: str) -> np.ndarray:
 
 
 def gaussian_jko_step(mu: Gaussian, b: ArrayLike, A: ArrayLike, h: float) -> Gaussian:
-    """One exact JKO step (E1) with F = KL(. || N(b, A^{-1})) and cost |x-y|^2/(2h).
+    """One exact JKO step (E1) with F = KL(. || N(b, A^{-1})) and cost ||x-y||^2/(2h).
 
     The optimal map is affine, T(x) = m' + M (x - m). Its mean solves (m' - m)/h = -A (m' - b):
     m' = (I + hA)^{-1} (m + hAb). When Sigma commutes with A both are diagonal in A's eigenbasis
@@ -206,7 +206,7 @@ def quantile_jko_step(mu: QuantileMeasure, h: float, divergence: str, nu_logpdf,
                       max_iter: int = 2000) -> QuantileMeasure:
     """One exact JKO step (E1) in 1-D for the f-divergence ``divergence`` towards nu.
 
-    In 1-D, W2^2(mu, rho) = int_0^1 |Q_mu(u) - Q_rho(u)|^2 du, so the step is a minimisation over
+    In 1-D, W2^2(mu, rho) = int_0^1 (Q_mu(u) - Q_rho(u))^2 du, so the step is a minimisation over
     monotone quantile functions Q_rho (here: nodes q_0 < ... < q_M at mu's mass levels,
     parametrised by q_0 and log-increments). D_f(rho || nu) is integrated cell by cell with 4-point
     Gauss-Legendre, plus f(0) nu(outside the support of rho). The problem is convex in rho and the
@@ -279,7 +279,7 @@ class SemiDualCheck:
 
     @property
     def marginal_error(self) -> float:
-        """max |pi*_1 - (f*)'(-v*) nu|: the lemma's formula for mu_{k+1}."""
+        """Largest deviation of pi*_1 from (f*)'(-v*) nu, the lemma's formula for mu_{k+1}."""
         return float(np.abs(self.plan.sum(0) - self.predicted_marginal).max())
 
 
@@ -307,7 +307,7 @@ def _f_star(s, divergence: str):
 def semi_dual_check(x: ArrayLike, a: ArrayLike, y: ArrayLike, b: ArrayLike, h: float,
                     divergence: str = "kl") -> SemiDualCheck:
     """Solve both sides of the semi-dual lemma (E3) for discrete mu = sum a_i delta_{x_i} and
-    nu = sum b_j delta_{y_j} (at most 50 atoms each) with c = |x - y|^2/(2h).
+    nu = sum b_j delta_{y_j} (at most 50 atoms each) with c = ||x - y||^2/(2h).
 
     Primal (E2): min_{pi >= 0, pi 1 = a} <C, pi> + sum_j b_j f(pi_1j / b_j) (conic solver).
     Semi-dual: max_v sum_i a_i min_j (C_ij - v_j) - sum_j b_j f*(-v_j), solved directly over v.

@@ -27,6 +27,8 @@ from tqdm.auto import tqdm
 
 from .checkpoint import atomic_save, safe_load
 from .config import SJKOConfig
+from .distributed import (average_gradients, broadcast_parameters, gather_objects, is_main,
+                          rank_and_world)
 from .divergences import get_divergence
 from .flow import Flow
 from .losses import (instance_noise_std, marginal_penalties, r1_penalty, semi_dual_loss,
@@ -136,7 +138,11 @@ class Trainer:
         self.T_old: nn.Module = Identity()
         self.frozen: list[nn.Module] = []
         self.maps: list[Optional[dict]] = []
-        self.gen = torch.Generator().manual_seed(config.seed)
+        self.rank, self.world = rank_and_world()
+        broadcast_parameters(self.T)
+        broadcast_parameters(self.v)
+        # each rank draws its own batches; rank 0 of a single process uses ``seed`` itself
+        self.gen = torch.Generator().manual_seed(config.seed + 100_003 * self.rank)
         self.k, self.it = 0, 0
         self.history: dict = {"k": [], "loss_v": [], "loss_T": [], "step_seconds": []}
         self.step_elapsed = 0.0
@@ -205,6 +211,7 @@ class Trainer:
             loss_v = loss_v + c.r1 * r1_penalty(self.v, y)
         self.opt_v.zero_grad(set_to_none=True)
         loss_v.backward()
+        average_gradients(self.v)
         self.opt_v.step()
         # map step (E6)
         x, z1, z2 = self._draw(B)
@@ -215,6 +222,7 @@ class Trainer:
         self.v.requires_grad_(True)
         self.opt_T.zero_grad(set_to_none=True)
         loss_T.backward()
+        average_gradients(self.T)
         self.opt_T.step()
         if self.T_ema is not None:
             ema_update(self.T_ema, self.T, c.ema)
@@ -270,8 +278,14 @@ class Trainer:
             else self.T_old.state_dict(),
             "frozen": [m.state_dict() for m in self.frozen], "maps": self.maps,
             "history": self.history, "step_elapsed": self.step_elapsed,
-            "gen": self.gen.get_state(), "torch_rng": torch.get_rng_state(),
+            "gen": gather_objects(self.gen.get_state()), "torch_rng": torch.get_rng_state(),
         }
+
+    def checkpoint(self, path: Optional[Path]) -> None:
+        """Write the state to ``path`` (every rank calls this: the RNG states are gathered)."""
+        state = self.state_dict()
+        if path is not None:
+            atomic_save(state, path)
 
     def load_state_dict(self, s: dict) -> None:
         self.k, self.it = s["k"], s["it"]
@@ -293,7 +307,10 @@ class Trainer:
             self.T_old = Composition(self.frozen)
         self.maps, self.history = s["maps"], s["history"]
         self.step_elapsed = s["step_elapsed"]
-        self.gen.set_state(s["gen"])
+        if len(s["gen"]) != self.world:
+            raise ValueError(f"checkpoint was written by {len(s['gen'])} process(es); resume it "
+                             f"with the same number (now {self.world})")
+        self.gen.set_state(s["gen"][self.rank])
         torch.set_rng_state(s["torch_rng"])
 
     def flow(self) -> Flow:
@@ -335,8 +352,12 @@ def train(target: SamplerLike, config: SJKOConfig, source: Optional[SamplerLike]
     checkpoint_dir : save the full training state there at every step boundary and every
         ``config.checkpoint_every`` iterations (atomically); calling ``train`` again with the same
         arguments resumes, bit for bit on CPU. The final flow is also saved there as ``flow.pt``.
-    progress : show a tqdm bar (step k, iteration, loss_v, loss_T).
+    progress : show a tqdm bar (step k, iteration, loss_v, loss_T); rank 0 only.
     callback : called with a :class:`TrainEvent` after every iteration.
+
+    Under ``torchrun`` (an initialised process group) every rank trains on its own batches of
+    ``config.batch_size`` and gradients are averaged across ranks (:mod:`sjko.distributed`);
+    rank 0 alone shows progress and writes checkpoints and the final flow.
     """
     if not isinstance(config, SJKOConfig):
         raise TypeError(f"config must be an SJKOConfig, got {type(config).__name__}")
@@ -345,7 +366,8 @@ def train(target: SamplerLike, config: SJKOConfig, source: Optional[SamplerLike]
     if ckpt is not None and ckpt.exists():
         _resume(trainer, ckpt)
     done = sum(config.step_iterations(j) for j in range(trainer.k)) + trainer.it
-    bar = tqdm(total=config.total_iterations, initial=done, disable=not progress,
+    main = is_main()
+    bar = tqdm(total=config.total_iterations, initial=done, disable=not (progress and main),
                desc=config.method, dynamic_ncols=True)
     try:
         while trainer.k < config.K:
@@ -376,13 +398,13 @@ def train(target: SamplerLike, config: SJKOConfig, source: Optional[SamplerLike]
                 if trainer.it == n_k:
                     trainer.end_step()
                     if ckpt is not None:
-                        atomic_save(trainer.state_dict(), ckpt)
+                        trainer.checkpoint(ckpt if main else None)
                     break
                 if ckpt is not None and trainer.it % config.checkpoint_every == 0:
-                    atomic_save(trainer.state_dict(), ckpt)
+                    trainer.checkpoint(ckpt if main else None)
     finally:
         bar.close()
     flow = trainer.flow()
-    if checkpoint_dir is not None:
+    if checkpoint_dir is not None and main:
         flow.save(Path(checkpoint_dir) / FLOW_NAME)
     return flow

@@ -38,7 +38,7 @@ def _assert_same_state(a, b):
     assert len(a["maps"]) == len(b["maps"])
     for ma, mb in zip(a["maps"], b["maps"]):
         assert all(torch.equal(ma[n], mb[n]) for n in ma)
-    assert torch.equal(a["gen"], b["gen"])
+    assert len(a["gen"]) == len(b["gen"]) == 1 and torch.equal(a["gen"][0], b["gen"][0])
     assert a["history"]["loss_v"] == b["history"]["loss_v"]
 
 

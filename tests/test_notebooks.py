@@ -36,7 +36,8 @@ def test_notebook_runs_at_smoke_profile(name, results, tmp_path):
     assert errors == []
     params = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
     assert params and "profile = \"smoke\"" in "".join(params[0]["source"])
-    assert list(results.glob("*/*/record.json")), "the notebook stored no run"
+    if name != batch.LAST:  # the reproducibility listing only reads what others stored
+        assert list(results.glob("*/*/record.json")), "the notebook stored no run"
 
 
 def test_notebooks_hold_no_algorithm_code():
@@ -68,7 +69,7 @@ def test_cache_hits_on_repeat_and_misses_on_a_changed_field(results):
 
 def test_cache_misses_when_training_code_changes(results, monkeypatch):
     first = recipes.toy_run("8gaussians", _tiny(), n_eval=50)
-    monkeypatch.setattr(experiments, "code_fingerprint", lambda: "changed-code")
+    monkeypatch.setattr(experiments, "code_fingerprint", lambda subpackages=(): "changed-code")
     second = recipes.toy_run("8gaussians", _tiny(), n_eval=50)
     assert not second.hit and second.path != first.path
 
@@ -102,3 +103,11 @@ def test_failing_notebook_makes_the_batch_exit_non_zero(tmp_path, results):
     assert "bad" in proc.stderr and "deliberate failure" in proc.stderr
     assert not (out / "bad.ipynb").exists()
     assert (out / "good.ipynb").exists()
+
+
+def test_fingerprint_ignores_docstrings_and_comments_but_not_code():
+    base = 'def f(x):\n    """Doc."""\n    return x + 1\n'
+    assert experiments._code_only(base) == experiments._code_only(
+        'def f(x):\n    """Other doc."""\n    # a comment\n    return x + 1\n')
+    assert experiments._code_only(base) != experiments._code_only(
+        'def f(x):\n    """Doc."""\n    return x + 2\n')

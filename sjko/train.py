@@ -195,6 +195,7 @@ class Trainer:
                 group["lr"] = lr
 
     def iteration(self) -> tuple[float, float]:
+        """One potential step on (E5), then one map step on (E6); returns (loss_v, loss_T)."""
         c, h, B = self.config, self.config.step_size(self.k), self.config.batch_size
         self._set_lr()
         # potential step (E5)
@@ -344,6 +345,10 @@ def train(target: SamplerLike, config: SJKOConfig, source: Optional[SamplerLike]
           callback: Optional[Callable[[TrainEvent], None]] = None) -> Flow:
     """Train a flow from ``source`` (default N(0, I)) towards ``target`` (PAPER Algorithm 1).
 
+    Under ``torchrun`` (an initialised process group) every rank trains on its own batches of
+    ``config.batch_size`` and gradients are averaged across ranks (:mod:`sjko.distributed`);
+    rank 0 alone shows progress and writes checkpoints and the final flow.
+
     Parameters
     ----------
     target, source : a sampler ``callable(n, generator) -> Tensor[n, ...]`` or a tensor of samples.
@@ -354,10 +359,6 @@ def train(target: SamplerLike, config: SJKOConfig, source: Optional[SamplerLike]
         arguments resumes, bit for bit on CPU. The final flow is also saved there as ``flow.pt``.
     progress : show a tqdm bar (step k, iteration, loss_v, loss_T); rank 0 only.
     callback : called with a :class:`TrainEvent` after every iteration.
-
-    Under ``torchrun`` (an initialised process group) every rank trains on its own batches of
-    ``config.batch_size`` and gradients are averaged across ranks (:mod:`sjko.distributed`);
-    rank 0 alone shows progress and writes checkpoints and the final flow.
     """
     if not isinstance(config, SJKOConfig):
         raise TypeError(f"config must be an SJKOConfig, got {type(config).__name__}")

@@ -18,6 +18,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP)
+	./scripts/ensure-chromium
 	$(PY) -m pytest -q tests
 
 book: $(STAMP)

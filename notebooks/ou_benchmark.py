@@ -42,11 +42,13 @@ from sjko import experiments, paper, plotting, recipes, report
 
 PROFILES = {
     "smoke": dict(dims=[2], times=[0.1], seeds=[0], N=5, n_eval=2000, particles=2000,
-                  width=32, N1d=5, K1d=2, cells=40),
+                  width=32, N1d=5, K1d=2, cells=40, diag_d=2, diag=[(64, 5), (256, 5), (64, 20)]),
     "quick": dict(dims=[2, 4, 6, 10], times=[0.5, 0.9], seeds=[0, 1, 2], N=400, n_eval=100_000,
-                  particles=50_000, width=None, N1d=400, K1d=4, cells=300),
+                  particles=50_000, width=None, N1d=400, K1d=4, cells=300, diag_d=10,
+                  diag=[(512, 400), (8192, 400), (512, 2000)]),
     "paper": dict(dims=[2, 4, 6, 10], times=[0.5, 0.9], seeds=[0, 1, 2], N=1000,
-                  n_eval=100_000, particles=50_000, width=None, N1d=1000, K1d=4, cells=300),
+                  n_eval=100_000, particles=50_000, width=None, N1d=1000, K1d=4, cells=300,
+                  diag_d=10, diag=[(512, 1000), (8192, 1000), (512, 5000)]),
 }
 P = dict(PROFILES[profile])
 P.update({k: v for k, v in dict(dims=dims, times=times, seeds=seeds, N=iters_per_step).items()
@@ -117,6 +119,31 @@ for t in P["times"]:
         report.glue(f"ou_t{t}_d{d}_floor", report.mean_std(sub["floor"]))
 report.glue("ou_max_above_floor", f"{df['above floor'].max():.2f}")
 report.glue("ou_total_minutes", f"{df.groupby(['d', 'seed'])['train s'].first().sum() / 60:.0f}")
+
+# %% [markdown]
+# ## What limits the high-dimensional cells
+#
+# One JKO step ($t = h$) at the largest dimension, seed 0, scored against the **exact** first
+# step: the baseline settings, a 16× larger batch (same iterations), and 5× more iterations
+# (same batch). If the error were optimisation or capacity, more iterations would help; if it is
+# the variance of the sample estimate of $\int e^{-v}d\nu$, the batch does.
+
+# %%
+diag_rows = []
+for batch_size, n_iter in P["diag"]:
+    r = recipes.ou_run(P["diag_d"], 0, [OU_CONFIG.h], OU_CONFIG.replace(batch_size=batch_size,
+                       iters_per_step=n_iter), n_eval=P["n_eval"])
+    diag_rows.append({"d": P["diag_d"], "batch": batch_size, "iterations": n_iter,
+                      "log10 SymKL(learned μ_1, exact μ_1)":
+                      r.metrics["times"][str(OU_CONFIG.h)]["log10_exact_jko_vs_learned"]})
+diag = pd.DataFrame(diag_rows)
+display(diag.round(2))
+col = "log10 SymKL(learned μ_1, exact μ_1)"
+report.glue("ou_diag_d", f"{P['diag_d']}")
+report.glue("ou_diag_batch_gain", f"{diag[col][0] - diag[col][1]:.2f}")
+report.glue("ou_diag_iter_gain", f"{diag[col][0] - diag[col][2]:.2f}")
+report.glue("ou_diag_batch_factor", f"{P['diag'][1][0] // P['diag'][0][0]}")
+report.glue("ou_diag_iter_factor", f"{P['diag'][2][1] // P['diag'][0][1]}")
 
 # %% [markdown]
 # ## 1-D: every learned step against the exact JKO step, KL and JSD

@@ -28,14 +28,16 @@ def test_the_expected_notebooks_exist():
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_runs_at_smoke_profile(name, results, tmp_path):
-    seconds = batch.execute(name, "smoke", False, ROOT / "notebooks", tmp_path / "out")
-    nb = json.loads((tmp_path / "out" / f"{name}.ipynb").read_text())
-    assert seconds > 0
+def test_notebook_runs_at_smoke_profile(name, smoke_notebooks):
+    outcome = smoke_notebooks["outcome"][name]
+    if isinstance(outcome, Exception):
+        raise outcome
+    nb = json.loads((smoke_notebooks["executed"] / f"{name}.ipynb").read_text())
     errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
     assert errors == []
     params = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
     assert params and "profile = \"smoke\"" in "".join(params[0]["source"])
+    results = smoke_notebooks["results"]
     if name != batch.LAST:  # the reproducibility listing only reads what others stored
         assert list(results.glob("*/*/record.json")), "the notebook stored no run"
 

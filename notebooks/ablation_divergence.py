@@ -34,7 +34,7 @@ from sjko import experiments, plotting, recipes, report
 PROFILES = {
     "smoke": dict(toy="8gaussians", seeds=[0], hs=[2.0], K=2, N=4, width=32, batch=64,
                   n_eval=300),
-    "quick": dict(toy="8gaussians", seeds=[0, 1], hs=[0.5, 2.0, 8.0], K=10, N=200, width=128,
+    "quick": dict(toy="8gaussians", seeds=[0, 1], hs=[0.5, 2.0, 8.0], K=10, N=100, width=64,
                   batch=256, n_eval=2000),
     "paper": dict(toy="8gaussians", seeds=[0, 1, 2], hs=[0.5, 2.0, 8.0, 32.0], K=10, N=5000,
                   width=128, batch=400, n_eval=2000),

@@ -34,8 +34,8 @@ from sjko import experiments, paper, plotting, recipes, report
 PROFILES = {
     "smoke": dict(toy="8gaussians", seeds=[0], budget=8, Ks=[1, 2], hs=[0.5, 2.0], K_h=2,
                   width=32, batch=64, n_eval=300),
-    "quick": dict(toy="8gaussians", seeds=[0, 1, 2], budget=2000, Ks=[1, 2, 5, 10, 20],
-                  hs=[0.1, 0.5, 2.0, 8.0], K_h=10, width=128, batch=256, n_eval=2000),
+    "quick": dict(toy="8gaussians", seeds=[0, 1, 2], budget=1500, Ks=[1, 2, 5, 10, 20],
+                  hs=[0.1, 0.5, 2.0, 8.0], K_h=10, width=64, batch=256, n_eval=2000),
     "paper": dict(toy="8gaussians", seeds=[0, 1, 2], budget=50000, Ks=[1, 2, 5, 10, 20, 50],
                   hs=[0.1, 0.5, 2.0, 8.0], K_h=10, width=128, batch=400, n_eval=2000),
 }

@@ -44,7 +44,7 @@ PROFILES = {
     "smoke": dict(dims=[2], times=[0.1], seeds=[0], N=5, n_eval=2000, particles=2000,
                   width=32, N1d=5, K1d=2, cells=40, diag_d=2, diag=[(64, 5), (256, 5), (64, 20)]),
     "quick": dict(dims=[2, 4, 6, 10], times=[0.5, 0.9], seeds=[0, 1, 2], N=400, n_eval=100_000,
-                  particles=50_000, width=None, N1d=400, K1d=4, cells=300, diag_d=10,
+                  particles=50_000, width=None, N1d=400, K1d=4, cells=200, diag_d=10,
                   diag=[(512, 400), (8192, 400), (512, 2000)]),
     "paper": dict(dims=[2, 4, 6, 10], times=[0.5, 0.9], seeds=[0, 1, 2], N=1000,
                   n_eval=100_000, particles=50_000, width=None, N1d=1000, K1d=4, cells=300,

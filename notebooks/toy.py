@@ -37,7 +37,7 @@ from sjko import experiments, plotting, recipes, report
 PROFILES = {
     "smoke": dict(seeds=[0], K=2, N=10, batch=64, width=32, n_eval=300, grid_toys=["moons"],
                   lr_T=1e-3, lr_v=2e-4),
-    "quick": dict(seeds=[0, 1, 2], K=10, N=300, batch=256, width=128, n_eval=2000,
+    "quick": dict(seeds=[0, 1, 2], K=10, N=200, batch=256, width=128, n_eval=2000,
                   grid_toys=["8gaussians", "checkerboard", "spiral", "moons"],
                   lr_T=1e-3, lr_v=2e-4),
     "paper": dict(seeds=[0, 1, 2], K=10, N=5000, batch=400, width=128, n_eval=2000,

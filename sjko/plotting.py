@@ -71,3 +71,28 @@ def errorbar_lines(x: Sequence[float], series: Mapping[str, tuple[np.ndarray, np
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def image_grid(images: np.ndarray, nrow: int = 8, title: str = "", ax: Optional[plt.Axes] = None
+               ) -> plt.Figure:
+    """A grid of images [n, C, H, W] with values in [-1, 1] or uint8."""
+    x = np.asarray(images, dtype=np.float32)
+    if x.max() > 1.5:
+        x = x / 127.5 - 1
+    n, c, h, w = x.shape
+    ncol = int(np.ceil(n / nrow))
+    canvas = np.ones((ncol * (h + 1) + 1, nrow * (w + 1) + 1, c), dtype=np.float32)
+    for i in range(n):
+        r, q = divmod(i, nrow)
+        canvas[1 + r * (h + 1):1 + r * (h + 1) + h, 1 + q * (w + 1):1 + q * (w + 1) + w] = \
+            (x[i].transpose(1, 2, 0) + 1) / 2
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(0.35 * nrow + 0.5, 0.35 * ncol + 0.5))
+    else:
+        fig = ax.figure
+    ax.imshow(canvas.squeeze(-1) if c == 1 else canvas, cmap="gray" if c == 1 else None,
+              vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+    return fig

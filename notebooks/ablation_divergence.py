@@ -94,6 +94,12 @@ display(report.summary_table(sw_df, ["divergence", "variant"],
                              ["W2 / floor", "within 3 std", "modes covered"]))
 
 # %%
+sw = sw_df.groupby(["divergence", "variant"])["W2 / floor"].mean()
+report.glue("div_jsd_semidual_mid", f"{sw['jsd', 'paper (defaults)']:.2f}")
+report.glue("div_jsd_nonsat_mid", f"{sw['jsd', 'non-saturating map loss']:.2f}")
+report.glue("div_kl_indep_z_mid", f"{sw['kl', 'independent z']:.2f}")
+report.glue("div_kl_default_mid", f"{sw['kl', 'paper (defaults)']:.2f}")
+report.glue("div_h_mid", f"{h_mid}")
 g = div_df.groupby(["divergence", "h"])["W2 / floor"].mean()
 for div in ["kl", "jsd", "chi2"]:
     report.glue(f"div_{div}_largest_h", f"{g[div, P['hs'][-1]]:.2f}")

@@ -68,8 +68,9 @@ def transport_loss(cost: Tensor, w_fake: Tensor, target: Divergence,
     """Map loss (E6): E c_h(T_old x, T x) - v(T x).
 
     With ``non_saturating`` (JSD only, authors' code) -v = log 2 - softplus(w) is replaced by
-    softplus(-w): the same minimiser in w for a fixed potential, but larger gradients where the
-    potential saturates.
+    softplus(-w) = softplus(w) - w. Both decrease in w, but they are different functions of w, so
+    for a fixed potential the map step no longer computes the c-transform in (E3): it keeps
+    gradients large where the JSD potential saturates, at the price of leaving the JKO step.
     """
     if non_saturating:
         return (cost + softplus(-w_fake)).mean()

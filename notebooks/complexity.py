@@ -91,6 +91,14 @@ big = [K for K in Ks if K >= 4] or Ks
 slopes = {m: bench.loglog_slope(big, [scaling[m][K]["train_seconds"] for K in big])
           for m in scaling}
 print("log-log slope of training time vs K (K >= 4):", {m: round(s, 2) for m, s in slopes.items()})
+fits = {m: bench.fit_linear_quadratic(Ks, [scaling[m][K]["train_seconds"] for K in Ks])
+        for m in scaling}
+for m, (alpha, beta) in fits.items():
+    print(f"{labels[m]}: training seconds ~ {alpha:.3f} K + {beta:.5f} K^2")
+alpha, beta = fits["jko-naive"]
+crossover = alpha / beta if beta > 0 else float("inf")
+print(f"naive: the K^2 term overtakes the linear one at K ~ {crossover:.0f} "
+      "(slopes on a log-log plot approach 2 only beyond that)")
 
 # %%
 kmax, k0 = P["ks"][-1], P["ks"][0]
@@ -103,3 +111,5 @@ report.glue("cx_slope_naive", f"{slopes['jko-naive']:.2f}")
 Kmax = Ks[-1]
 report.glue("cx_sample_ratio", f"{scaling['jko-naive'][Kmax]['sample_seconds'] / scaling['sjko'][Kmax]['sample_seconds']:.1f}")
 report.glue("cx_Kmax", f"{Kmax}")
+report.glue("cx_crossover", f"{crossover:.0f}")
+report.glue("cx_beta_ratio", f"{fits['jko-naive'][1] / max(abs(fits['sjko'][1]), 1e-12):.0f}")

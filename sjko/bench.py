@@ -77,6 +77,13 @@ def loglog_slope(x: Sequence[float], y: Sequence[float]) -> float:
     return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)[0])
 
 
+def fit_linear_quadratic(K: Sequence[float], seconds: Sequence[float]) -> tuple[float, float]:
+    """Least-squares (alpha, beta) of seconds ~ alpha K + beta K^2: beta > 0 is the O(K^2) part."""
+    K = np.asarray(K, float)
+    coef, *_ = np.linalg.lstsq(np.stack([K, K ** 2], 1), np.asarray(seconds, float), rcond=None)
+    return float(coef[0]), float(coef[1])
+
+
 def print_complexity(res: dict) -> None:
     ks = sorted(res["sjko"])
     k0 = ks[0]

@@ -112,4 +112,3 @@ Kmax = Ks[-1]
 report.glue("cx_sample_ratio", f"{scaling['jko-naive'][Kmax]['sample_seconds'] / scaling['sjko'][Kmax]['sample_seconds']:.1f}")
 report.glue("cx_Kmax", f"{Kmax}")
 report.glue("cx_crossover", f"{crossover:.0f}")
-report.glue("cx_beta_ratio", f"{fits['jko-naive'][1] / max(abs(fits['sjko'][1]), 1e-12):.0f}")

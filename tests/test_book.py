@@ -107,7 +107,8 @@ def test_page_renders_math_and_images_in_chromium(built_book, page):
         browser.save_screenshot(str(SCREENSHOTS / f"{page.replace('/', '_')}.png"))
     finally:
         browser.quit()
-    assert math > 0, "MathJax produced no output"
+    if page.startswith("theory/"):
+        assert math > 0, "MathJax produced no output"
     assert "$$" not in text and "\\(" not in text and "\\[" not in text
     assert all(width > 0 for _, width in images), [src for src, w in images if w == 0]
     if page.startswith("results/"):

@@ -1,4 +1,4 @@
-"""Train an image flow from the command line, on one process or many (torchrun).
+"""Train an image flow from the command line, on one process or many (torchrun)::
 
     python -m sjko.images.cli --dataset digits --size 16 --preset tiny --out runs/digits
     torchrun --nproc_per_node 8 -m sjko.images.cli --dataset cifar10 --data-root data \\

@@ -37,8 +37,7 @@ def discover(notebook_dir: Path) -> list[str]:
     return sorted(names, key=lambda n: n == LAST)
 
 
-def execute(name: str, profile: str, force: bool, notebook_dir: Path, output_dir: Path,
-            extra: Optional[dict] = None) -> float:
+def execute(name: str, profile: str, force: bool, notebook_dir: Path, output_dir: Path) -> float:
     """Execute one notebook; returns its wall time. Raises on failure (after removing output)."""
     import jupytext
     import papermill as pm
@@ -55,9 +54,8 @@ def execute(name: str, profile: str, force: bool, notebook_dir: Path, output_dir
         jupytext.write(nb, inp)
         partial = output_dir / f".{name}.partial.ipynb"
         try:
-            pm.execute_notebook(str(inp), str(partial), parameters={"profile": profile,
-                                                                     "force": force,
-                                                                     **(extra or {})},
+            pm.execute_notebook(str(inp), str(partial),
+                                parameters={"profile": profile, "force": force},
                                 kernel_name="python3", cwd=str(REPO_ROOT), progress_bar=False,
                                 log_output=False)
         except BaseException:

@@ -20,6 +20,7 @@ import torch
 
 from . import reference as ref
 from .config import SJKOConfig
+from .recipes import Target1D
 from .toys import get_toy
 from .train import Trainer, train
 
@@ -101,8 +102,7 @@ def gaussian1d_errors(target_mean: float, target_std: float, h: float, K: int, s
     exact = ref.gaussian_jko(ref.Gaussian.of([0.0], [[1.0]]), [target_mean],
                              [[1.0 / target_std ** 2]], h, K)
     cfg = config.replace(K=K, h=h, seed=seed, keep_steps=True)
-    flow = train(lambda n, g: target_mean + target_std * torch.randn(n, 1, generator=g), cfg,
-                 progress=False)
+    flow = train(Target1D(target_mean, target_std).sampler(), cfg, progress=False)
     errs = []
     for k in range(1, K + 1):
         x = flow.sample(n_eval, step=k, seed=10_000 + seed).numpy()[:, 0]
@@ -125,7 +125,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     g.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     g.add_argument("--far", action="store_true", help="target N(4, 0.5^2), h = 0.1 (PAPER §8)")
     args = parser.parse_args(argv)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     if args.what == "complexity":
         cfg = SJKOConfig(batch_size=400, nz=2)
         print(f"torch threads: {torch.get_num_threads()}; {args.iters} iterations per point; "

@@ -12,11 +12,6 @@ def _threads():
     yield
 
 
-def gaussian_1d(mean: float, std: float):
-    """A seeded sampler of N(mean, std^2) in 1-D."""
-    return lambda n, g: mean + std * torch.randn(n, 1, generator=g)
-
-
 @pytest.fixture(scope="session")
 def smoke_notebooks(tmp_path_factory):
     """Every notebook executed once at the smoke profile (results in a temporary store):

@@ -6,9 +6,9 @@ import torch
 import sjko
 from sjko import reference as ref
 from sjko.bench import GAUSS1D
+from sjko.recipes import Target1D
 from sjko.networks import TransportMap
 
-from conftest import gaussian_1d
 
 # Overlapping target N(1.5, 0.5^2) from N(0, 1), KL, cost "sum", h = 0.5: every learned mu_k must
 # follow the exact JKO sequence step by step. Settings: the calibrated fast potential
@@ -24,7 +24,7 @@ TOL = 0.05
 
 @pytest.fixture(scope="module")
 def gaussian_flow():
-    return sjko.train(gaussian_1d(1.5, 0.5), GAUSS_CFG, progress=False)
+    return sjko.train(Target1D(1.5, 0.5).sampler(), GAUSS_CFG, progress=False)
 
 
 def test_every_step_follows_the_exact_gaussian_jko(gaussian_flow):

@@ -1,8 +1,9 @@
 """Training configuration: one frozen, validated dataclass for every method.
 
-Defaults follow the paper's 2-D toy setting (PAPER.md §6) except where the paper text and the
-authors' code disagree; there the default is the paper's mathematics and the code's behaviour is a
-switch (see the book page "Where the authors' code departs from the paper").
+Defaults are the "textbook" preset: the JKO step (E1)-(E2) as the exact references solve it, with
+the paper's 2-D toy hyper-parameters (PAPER.md §6). The paper's own algorithm (App. A) and the
+authors' code are one call away: ``SJKOConfig.preset("paper")`` / ``preset("authors-code")``; the
+book page "Paper, authors' code and companion" is the table of every switch (:mod:`sjko.presets`).
 """
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ METHODS = ("sjko", "sf-uotm", "uotm", "otm", "jko-naive")
 COSTS = ("sum", "mean")
 SCHEDULES = ("none", "global", "per-step")
 SINGLE_STEP_METHODS = ("sf-uotm", "uotm", "otm")
+NETWORKS = ("residual", "authors-toy")
+DATA_BATCHES = ("iid", "stratified", "epochs")
+HORIZONS = ("run", "run+step")
 
 
 def _fail(name: str, value: Any, allowed: str) -> None:
@@ -83,6 +87,23 @@ class SJKOConfig:
         (L_T = c + softplus(-w), the authors' code); only used with divergence "jsd".
     nz : dimension of the auxiliary noise z of T(x, z) (0 = deterministic map).
     width, depth : width and number of residual blocks of the default MLPs (None = sized for d).
+    network : default networks for vector data: "residual" (companion: T = x + g, T_0 = Id) or
+        "authors-toy" (authors' code: T = g(x, z) at random init, blocks of three linear layers
+        with a 1/sqrt(2) skip scale, see :mod:`sjko.networks`).
+    data_batches : how data batches are drawn: "iid" (companion), "stratified" (authors' toy
+        samplers: exactly batch/m samples from each of the m components; the target must have a
+        ``stratified`` method, as the component toys do) or "epochs" (authors' image loader:
+        shuffled passes without replacement over a data tensor, last partial batch dropped).
+    hflip : random horizontal flips of image data (authors' code for CIFAR-10 and CelebA-HQ).
+    cosine_horizon : length of the "global" cosine schedule: "run" = N_0 + N (K - 1), the
+        iterations actually run (authors' ``train.py``), or "run+step" = N_0 + N K (authors'
+        ``train_JSD.py``: the schedule never reaches its floor).
+    potential_batch_size : samples of mu and nu in the potential step (E5) (None: batch_size).
+        A larger batch lowers the variance of the sample estimate of int f*(-v) d nu (companion).
+    stop_tol : per-step stopping rule (companion; 0 = off): every ``stop_every`` iterations the
+        semi-dual value (E3) is estimated on a held-out set of ``stop_samples`` draws fixed for
+        the step; the step ends once ``stop_patience`` consecutive estimates each moved by less
+        than ``stop_tol``, or after ``iters_per_step`` iterations.
     keep_steps : keep a frozen copy of T after every step (needed to sample intermediate mu_k).
     checkpoint_every : iterations between checkpoints inside a step (when checkpointing).
     seed : seed of network initialisation and of every sample drawn during training.
@@ -111,6 +132,15 @@ class SJKOConfig:
     nz: int = 2
     width: Optional[int] = None
     depth: Optional[int] = None
+    network: str = "residual"
+    data_batches: str = "iid"
+    hflip: bool = False
+    cosine_horizon: str = "run"
+    potential_batch_size: Optional[int] = None
+    stop_tol: float = 0.0
+    stop_every: int = 100
+    stop_patience: int = 3
+    stop_samples: int = 4096
     keep_steps: bool = False
     checkpoint_every: int = 1000
     seed: int = 0
@@ -157,15 +187,54 @@ class SJKOConfig:
             _positive_int("width", self.width)
         if self.depth is not None:
             _positive_int("depth", self.depth)
+        _choice("network", self.network, NETWORKS)
+        _choice("data_batches", self.data_batches, DATA_BATCHES)
+        _flag("hflip", self.hflip)
+        _choice("cosine_horizon", self.cosine_horizon, HORIZONS)
+        if self.potential_batch_size is not None:
+            _positive_int("potential_batch_size", self.potential_batch_size)
+        _nonneg_float("stop_tol", self.stop_tol)
+        _positive_int("stop_every", self.stop_every)
+        _positive_int("stop_patience", self.stop_patience)
+        _positive_int("stop_samples", self.stop_samples)
+        if self.stop_tol > 0 and self.cosine_lr == "global":
+            _fail("stop_tol", self.stop_tol, "the stopping rule shortens steps, so it cannot be "
+                  "combined with cosine_lr='global' (use 'per-step' or 'none')")
         _flag("keep_steps", self.keep_steps)
         _positive_int("checkpoint_every", self.checkpoint_every)
         _nonneg_int("seed", self.seed)
         if not isinstance(self.device, str) or not self.device:
             _fail("device", self.device, "expected a torch device string such as 'cpu' or 'cuda'")
 
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> "SJKOConfig":
+        """A configuration with the algorithm of ``name`` and the given fields changed.
+
+        ``"textbook"`` -- the JKO step (E1)-(E2) exactly as the exact references use it (the
+        companion's default); ``"paper"`` -- the algorithm as the paper states it (App. A,
+        Algorithms 2-3); ``"authors-code"`` -- every behaviour of the authors' ``train.py`` /
+        ``train_JSD.py`` that changes the numbers and is reproduced here. The table of fields per
+        preset is :data:`sjko.presets.PRESETS`; experiment hyper-parameters (K, h, learning rates)
+        come from ``overrides``.
+        """
+        from .presets import preset_fields
+
+        return cls(**preset_fields(name, overrides))
+
+    @property
+    def potential_batch(self) -> int:
+        """Samples of mu and of nu in a potential step."""
+        return self.potential_batch_size or self.batch_size
+
+    @property
+    def schedule_iterations(self) -> int:
+        """Horizon of the "global" cosine schedule (see ``cosine_horizon``)."""
+        extra = self.iters_per_step if self.cosine_horizon == "run+step" else 0
+        return self.total_iterations + extra
+
     @property
     def total_iterations(self) -> int:
-        """Iterations of the whole run: N_0 + (K - 1) N."""
+        """Iterations of the whole run: N_0 + (K - 1) N (an upper bound with the stopping rule)."""
         return self.step_iterations(0) + (self.K - 1) * self.iters_per_step
 
     def step_size(self, k: int) -> float:

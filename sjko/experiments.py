@@ -32,9 +32,10 @@ from typing import Any, Callable, Optional
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
-# Modules whose changes cannot change a result (presentation, orchestration, benchmarks).
+# Modules whose changes cannot change a result (presentation, orchestration, benchmarks; the
+# presets only build configurations, whose every field is part of a run's parameters).
 NOT_FINGERPRINTED = {"plotting.py", "report.py", "paper.py", "batch.py", "bench.py",
-                     "__init__.py"}
+                     "__init__.py", "presets.py"}
 
 
 def results_root() -> Path:

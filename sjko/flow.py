@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from .checkpoint import atomic_save, safe_load
 from .config import SJKOConfig
-from .networks import TransportMap
+from .networks import default_networks
 from .samplers import Sampler, StandardNormal
 
 SAMPLE_CHUNK = 8192
@@ -108,7 +108,8 @@ def load_flow(path: Union[str, Path], transport: Optional[nn.Module] = None,
         if "transport" not in arch:
             raise ValueError(f"{path} was trained with a custom transport network: pass "
                              f"load_flow(path, transport=<an instance of that network>)")
-        transport = TransportMap(**arch["transport"])
+        spec = dict(arch["transport"])
+        transport, _ = default_networks(spec.pop("network", "residual"), **spec)
     if source is None:
         if "source_shape" not in arch:
             raise ValueError(f"{path} was trained with a custom source {blob['source']}: pass "

@@ -5,11 +5,17 @@
   embedding added to the trunk, as in the authors' toy generator.
 * :class:`Potential` -- the potential v(y) (raw output w; see ``Divergence.potential``).
 
+* :class:`AuthorsToyMap` / :class:`AuthorsToyPotential` -- the authors' toy networks
+  (``SJKOConfig.network="authors-toy"``), rebuilt from their description: T(x, z) = g(x, z) with
+  no skip from x and PyTorch's default random init (so T_0 is not the identity), residual blocks
+  of three Linear+SiLU layers averaged with the skip as (h + block(h))/sqrt(2).
+
 Any ``nn.Module`` with the same call signatures, ``T(x, z)`` and ``v(y) -> [n]``, can be passed to
 :func:`sjko.train` instead.
 """
 from __future__ import annotations
 
+import math
 from typing import Optional
 
 import torch
@@ -77,6 +83,65 @@ class Potential(nn.Module):
 
     def forward(self, y: Tensor) -> Tensor:
         return self.mlp(y).squeeze(-1)
+
+
+class ScaledResidualStack(nn.Module):
+    """Linear(d_in, width), then ``depth`` blocks h <- (h + B(h))/sqrt(2), B = 3 x (Linear, SiLU)."""
+
+    def __init__(self, d_in: int, width: int, depth: int) -> None:
+        super().__init__()
+        self.inp = nn.Linear(d_in, width)
+        self.blocks = nn.ModuleList(
+            nn.Sequential(*[m for _ in range(3) for m in (nn.Linear(width, width), nn.SiLU())])
+            for _ in range(depth))
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = self.inp(x)
+        for block in self.blocks:
+            h = (h + block(h)) / math.sqrt(2.0)
+        return h
+
+
+def _head(width: int, d_out: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(width, width), nn.SiLU(), nn.Linear(width, d_out))
+
+
+class AuthorsToyMap(nn.Module):
+    """The authors' toy generator: T(x, z) = head(stack(x) + embed(z)), no identity skip."""
+
+    def __init__(self, d: int, nz: int = 0, width: int = 128, depth: int = 3) -> None:
+        super().__init__()
+        self.d, self.nz = d, nz
+        self.x_stack = ScaledResidualStack(d, width, depth)
+        self.z_embed = (nn.Sequential(nn.Linear(nz, width), nn.SiLU(), nn.Linear(width, width))
+                        if nz > 0 else None)
+        self.head = _head(width, d)
+
+    def forward(self, x: Tensor, z: Optional[Tensor] = None) -> Tensor:
+        h = self.x_stack(x)
+        if self.z_embed is not None:
+            h = h + self.z_embed(z)
+        return self.head(h)
+
+
+class AuthorsToyPotential(nn.Module):
+    """The authors' toy potential: head(stack(y)), shape [n]."""
+
+    def __init__(self, d: int, width: int = 128, depth: int = 3) -> None:
+        super().__init__()
+        self.stack = ScaledResidualStack(d, width, depth)
+        self.head = _head(width, 1)
+
+    def forward(self, y: Tensor) -> Tensor:
+        return self.head(self.stack(y)).squeeze(-1)
+
+
+def default_networks(network: str, d: int, nz: int, width: int, depth: int
+                     ) -> tuple[nn.Module, nn.Module]:
+    """(T, v) for ``SJKOConfig.network``: "residual" or "authors-toy"."""
+    if network == "authors-toy":
+        return AuthorsToyMap(d, nz, width, depth), AuthorsToyPotential(d, width, depth)
+    return TransportMap(d, nz, width, depth), Potential(d, width, depth)
 
 
 def count_parameters(module: nn.Module) -> int:

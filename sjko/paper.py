@@ -20,3 +20,32 @@ CIFAR_FID_VS_H = {"kl": {0.01: 2.91, 0.05: 2.71, 0.1: 2.62, 0.2: 6.11},
 CIFAR_FID = {"S-JKO (KL)": 2.62, "S-JKO (JSD)": 2.66, "S-JKO small (KL)": 8.78,
              "S-JKO small (JSD)": 8.24, "UOTM": 2.97, "source-fixed UOTM (large)": 7.53,
              "source-fixed UOTM (small)": 14.4, "OTM": 7.68, "JKO-Flow": 23.1, "JKO-iFlow": 29.1}
+
+# Mokrov et al.'s JKO-ICNN medians on the OU benchmark, d = 1..12, from their result files
+# (PAPER.md §7); density-based Monte Carlo SymKL, not the Gaussian fit used here.
+JKO_ICNN_OU_MEDIAN = {
+    0.5: dict(zip(range(1, 13), [-3.13, -2.58, -2.29, -2.09, -2.00, -1.75, -1.85, -1.83, -1.69,
+                                 -1.74, -1.66, -1.58])),
+    0.9: dict(zip(range(1, 13), [-3.25, -2.39, -2.36, -2.08, -2.03, -2.11, -2.07, -1.99, -1.95,
+                                 -1.87, -1.82, -1.72])),
+}
+
+# Fig. 3 of the paper at its budget, with the authors' README toy commands (Jae-Moo/Scalable-JKO):
+# batch 400, lr_T 1e-4, lr_v 2e-5, nz 2, h 1 with the dimension-averaged cost, no R1/EMA/schedule;
+# S-JKO with K = 20 phases of 5 000 iterations (the figure's K; the README command uses 10),
+# source-fixed UOTM and UOTM for 100 000 iterations (README: 50 000).
+FIG3_TOYS = ("25gaussians", "two_circles")
+FIG3_SNAPSHOTS = (5_000, 20_000, 35_000, 40_000, 50_000, 60_000, 100_000)
+
+
+def fig3_configs() -> dict:
+    """{method: SJKOConfig} of Fig. 3 at the paper's budget, "authors-code" preset, seed 0."""
+    from .config import SJKOConfig
+
+    base = SJKOConfig.preset("authors-code", K=20, h=1.0, iters_per_step=5_000, batch_size=400,
+                             lr_transport=1e-4, lr_potential=2e-5, nz=2, width=128,
+                             keep_steps=True)
+    return {"sjko": base,
+            "sf-uotm": base.replace(method="sf-uotm", K=1, iters_per_step=100_000,
+                                    keep_steps=False),
+            "uotm": base.replace(method="uotm", K=1, iters_per_step=100_000, keep_steps=False)}

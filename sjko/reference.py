@@ -126,6 +126,12 @@ def sample_symmetric_kl(x: ArrayLike, truth: Gaussian) -> float:
     return symmetric_kl(fit_gaussian(x), truth)
 
 
+def symkl_floor_asymptotic(d: int, n: int) -> float:
+    """Large-n mean of :func:`sample_symmetric_kl` for n exact samples in dimension d:
+    d(d+3)/(2n), one unit per fitted parameter (d means, d(d+1)/2 covariances)."""
+    return d * (d + 3) / (2.0 * n)
+
+
 def symkl_floor(truth: Gaussian, n: int, seeds: int = 10, seed: int = 0) -> tuple[float, float]:
     """Finite-sample floor of :func:`sample_symmetric_kl`: mean and std over ``seeds`` sets of n
     exact samples of ``truth``."""

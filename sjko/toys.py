@@ -25,6 +25,8 @@ class Toy:
     component_std : spread of one component (mode std, or radial noise of a circle).
     nearest : ``x -> (index, distance)`` of the nearest component, or None (no components).
     weights : probability of each component.
+    draw_components : ``(indices, generator) -> [n, 2]``, one sample from each given component
+        (used by :meth:`stratified`).
     """
 
     name: str
@@ -32,9 +34,25 @@ class Toy:
     component_std: Optional[float] = None
     nearest: Optional[Callable[[Tensor], tuple[Tensor, Tensor]]] = None
     weights: Optional[Tensor] = None
+    draw_components: Optional[Callable[[Tensor, torch.Generator], Tensor]] = None
 
     def __call__(self, n: int, generator: torch.Generator) -> Tensor:
         return self.draw(n, generator)
+
+    @property
+    def stratifiable(self) -> bool:
+        return self.draw_components is not None
+
+    def stratified(self, n: int, generator: torch.Generator) -> Tensor:
+        """A batch with exactly n/m samples from each of the m components (the authors' toy
+        samplers; ``SJKOConfig.data_batches="stratified"``)."""
+        if self.draw_components is None:
+            raise ValueError(f"toy {self.name!r} has no components to stratify over")
+        m = len(self.weights)
+        if n % m:
+            raise ValueError(f"stratified batches of {self.name!r} need a batch size divisible "
+                             f"by its {m} components; got {n}")
+        return self.draw_components(torch.arange(m).repeat_interleave(n // m), generator)
 
     @property
     def has_components(self) -> bool:
@@ -48,15 +66,18 @@ def gaussian_mixture(name: str, means: Tensor, std: float,
     weights = (torch.full((len(means),), 1.0 / len(means)) if weights is None
                else weights.float() / weights.sum())
 
+    def draw_components(idx: Tensor, generator: torch.Generator) -> Tensor:
+        return means[idx] + std * torch.randn(len(idx), means.shape[1], generator=generator)
+
     def draw(n: int, generator: torch.Generator) -> Tensor:
         idx = torch.multinomial(weights, n, replacement=True, generator=generator)
-        return means[idx] + std * torch.randn(n, means.shape[1], generator=generator)
+        return draw_components(idx, generator)
 
     def nearest(x: Tensor) -> tuple[Tensor, Tensor]:
         dist, idx = torch.cdist(x.float(), means).min(dim=1)
         return idx, dist
 
-    return Toy(name, draw, std, nearest, weights)
+    return Toy(name, draw, std, nearest, weights, draw_components)
 
 
 def grid_25(spacing: float = 3.0, std: float = math.sqrt(0.005)) -> Toy:
@@ -77,17 +98,21 @@ def two_circles(radii: tuple[float, float] = (4.0, 8.0), std: float = 0.2) -> To
     """Two concentric circles (radii 4 and 8, radial noise std 0.2; PAPER §6), equal mass."""
     r = torch.tensor(radii, dtype=torch.float32)
 
-    def draw(n: int, generator: torch.Generator) -> Tensor:
-        which = torch.randint(len(r), (n,), generator=generator)
+    def draw_components(which: Tensor, generator: torch.Generator) -> Tensor:
+        n = len(which)
         theta = 2 * math.pi * torch.rand(n, generator=generator)
         rad = r[which] + std * torch.randn(n, generator=generator)
         return torch.stack([rad * torch.cos(theta), rad * torch.sin(theta)], dim=1)
+
+    def draw(n: int, generator: torch.Generator) -> Tensor:
+        return draw_components(torch.randint(len(r), (n,), generator=generator), generator)
 
     def nearest(x: Tensor) -> tuple[Tensor, Tensor]:
         dist, idx = (x.float().norm(dim=1, keepdim=True) - r).abs().min(dim=1)
         return idx, dist
 
-    return Toy("two_circles", draw, std, nearest, torch.full((len(r),), 1.0 / len(r)))
+    return Toy("two_circles", draw, std, nearest, torch.full((len(r),), 1.0 / len(r)),
+               draw_components)
 
 
 def _checkerboard(n: int, generator: torch.Generator) -> Tensor:

@@ -2,9 +2,12 @@
 
 For k = 0..K-1 (a "JKO step" or phase), N_k times:
 
-1. potential step on (E5): v <- v - lr grad L_v, with fake samples T(x, z) and data y;
+1. potential step on (E5): v <- v - lr grad L_v, with fake samples T(x, z) and data y (scored in
+   separate passes, as the authors' code: a batch-dependent potential sees pure batches);
 2. map step on (E6): T <- T - lr grad L_T, with fresh x, z and the frozen previous map T_old;
-3. EMA of T, learning-rate schedule.
+3. EMA of T, learning-rate schedule;
+4. with ``stop_tol > 0``, every ``stop_every`` iterations the semi-dual value (E3) on a held-out
+   set fixed for the step; the step ends early once it has settled (companion, see SJKOConfig).
 
 At a step boundary only T_old is refreshed (a frozen copy of the raw T; T_old = Id in step 0):
 the potential, both Adam states, the EMA and a global LR schedule carry over, and T is
@@ -33,8 +36,8 @@ from .divergences import get_divergence
 from .flow import Flow
 from .losses import (instance_noise_std, marginal_penalties, r1_penalty, semi_dual_loss,
                      transport_cost, transport_loss)
-from .networks import Potential, TransportMap, default_width, ema_update
-from .samplers import SamplerLike, StandardNormal, as_sampler, event_shape
+from .networks import TransportMap, default_networks, default_width, ema_update
+from .samplers import DataStream, SamplerLike, StandardNormal, as_sampler, event_shape
 
 CHECKPOINT_NAME = "checkpoint.pt"
 FLOW_NAME = "flow.pt"
@@ -87,7 +90,7 @@ def _lr_factor(config: SJKOConfig, k: int, it: int, global_it: int, base: float)
     if config.cosine_lr == "none":
         return 1.0
     if config.cosine_lr == "global":
-        progress = global_it / config.total_iterations
+        progress = global_it / config.schedule_iterations
     else:
         progress = it / config.step_iterations(k)
     floor = config.lr_min / base
@@ -103,6 +106,7 @@ class Trainer:
         self.device = torch.device(config.device)
         self.target = as_sampler(target, "target")
         shape = event_shape(self.target)
+        self.data = DataStream(self.target, config.data_batches, config.hflip)
         self.arch: dict = {}
         if source is None:
             self.source = StandardNormal(shape)
@@ -115,16 +119,18 @@ class Trainer:
         d = int(torch.tensor(shape).prod())
         width = config.width or default_width(d)
         depth = config.depth or 3
+        if (transport is None or potential is None) and len(shape) != 1:
+            raise ValueError(f"default networks are MLPs for vector data; samples of shape "
+                             f"{shape} need transport= and potential= networks")
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
+            default_T, default_v = default_networks(config.network, d, config.nz, width, depth)
             if transport is None:
-                if len(shape) != 1:
-                    raise ValueError(f"default networks are MLPs for vector data; samples of shape "
-                                     f"{shape} need transport= and potential= networks")
-                self.arch["transport"] = dict(d=d, nz=config.nz, width=width, depth=depth)
-                transport = TransportMap(**self.arch["transport"])
+                self.arch["transport"] = dict(network=config.network, d=d, nz=config.nz,
+                                              width=width, depth=depth)
+                transport = default_T
             if potential is None:
-                potential = Potential(d, width, depth)
+                potential = default_v
         self.T = transport.to(self.device)
         self.v = potential.to(self.device)
         self._check_networks()
@@ -144,7 +150,9 @@ class Trainer:
         # each rank draws its own batches; rank 0 of a single process uses ``seed`` itself
         self.gen = torch.Generator().manual_seed(config.seed + 100_003 * self.rank)
         self.k, self.it = 0, 0
-        self.history: dict = {"k": [], "loss_v": [], "loss_T": [], "step_seconds": []}
+        self.history: dict = {"k": [], "loss_v": [], "loss_T": [], "step_seconds": [],
+                              "step_iterations": [], "held_out": []}
+        self.held_out: Optional[tuple] = None
         self.step_elapsed = 0.0
 
     def _check_networks(self) -> None:
@@ -199,15 +207,15 @@ class Trainer:
         c, h, B = self.config, self.config.step_size(self.k), self.config.batch_size
         self._set_lr()
         # potential step (E5)
-        x, z1, z2 = self._draw(B)
+        Bv = c.potential_batch
+        x, z1, z2 = self._draw(Bv)
         with torch.no_grad():
             prev, fake = self._push(x, z1, z2)
             fake_cost = transport_cost(prev, fake, h, c.cost)
-        y = self.target(B, self.gen).to(self.device)
+        y = self.data(Bv, self.gen).to(self.device)
         if c.instance_noise:
             y = y + instance_noise_std(self.k) * torch.randn(y.shape, generator=self.gen).to(y)
-        w_fake, w_real = self.v(torch.cat([fake, y])).split([fake.shape[0], B])
-        loss_v = semi_dual_loss(w_fake, w_real, fake_cost, self.psi1, self.psi2)
+        loss_v = semi_dual_loss(self.v(fake), self.v(y), fake_cost, self.psi1, self.psi2)
         if c.r1 > 0:
             loss_v = loss_v + c.r1 * r1_penalty(self.v, y)
         self.opt_v.zero_grad(set_to_none=True)
@@ -229,6 +237,36 @@ class Trainer:
             ema_update(self.T_ema, self.T, c.ema)
         return loss_v.item(), loss_T.item()
 
+    # -- per-step stopping rule ----------------------------------------------------------------
+    def _held_out_value(self) -> float:
+        """Semi-dual value (E3), -L_v without R1, on the step's held-out draws."""
+        c = self.config
+        if self.held_out is None:
+            gen = torch.Generator().manual_seed(c.seed + 1_000_003 * (self.k + 1))
+            saved, self.gen = self.gen, gen
+            try:
+                self.held_out = (*self._draw(c.stop_samples),
+                                 self.target(c.stop_samples, gen).to(self.device))
+            finally:
+                self.gen = saved
+        x, z1, z2, y = self.held_out
+        with torch.no_grad():
+            prev, fake = self._push(x, z1, z2)
+            cost = transport_cost(prev, fake, c.step_size(self.k), c.cost)
+            return -semi_dual_loss(self.v(fake), self.v(y), cost, self.psi1, self.psi2).item()
+
+    def step_converged(self) -> bool:
+        """Record a held-out estimate every ``stop_every`` iterations; True once the last
+        ``stop_patience`` changes are all below ``stop_tol`` (always False when the rule is off)."""
+        c = self.config
+        if c.stop_tol <= 0 or self.it % c.stop_every:
+            return False
+        trace = self.history["held_out"]
+        trace.append((self.k, self.it, self._held_out_value()))
+        recent = [v for k, _, v in trace if k == self.k][-(c.stop_patience + 1):]
+        return (len(recent) == c.stop_patience + 1
+                and all(abs(b - a) < c.stop_tol for a, b in zip(recent, recent[1:])))
+
     # -- step boundaries ----------------------------------------------------------------------
     def sampling_map(self) -> nn.Module:
         return self.T_ema if self.T_ema is not None else self.T
@@ -249,8 +287,10 @@ class Trainer:
             if not last:
                 self.T_old = _frozen(self.T)
         self.history["step_seconds"].append(self.step_elapsed)
+        self.history["step_iterations"].append(self.it)
         self.step_elapsed = 0.0
         self.k, self.it = self.k + 1, 0
+        self.held_out = None
 
     def _fresh_map(self) -> None:
         """Naive JKO: a new identity-initialised increment dT_{k+1} with its own Adam state."""
@@ -280,6 +320,7 @@ class Trainer:
             "frozen": [m.state_dict() for m in self.frozen], "maps": self.maps,
             "history": self.history, "step_elapsed": self.step_elapsed,
             "gen": gather_objects(self.gen.get_state()), "torch_rng": torch.get_rng_state(),
+            "data": self.data.state_dict(),
         }
 
     def checkpoint(self, path: Optional[Path]) -> None:
@@ -313,6 +354,7 @@ class Trainer:
                              f"with the same number (now {self.world})")
         self.gen.set_state(s["gen"][self.rank])
         torch.set_rng_state(s["torch_rng"])
+        self.data.load_state_dict(s["data"])
 
     def flow(self) -> Flow:
         return Flow(self.config, _frozen(self.T).cpu(), self.maps, self.source, self.history,
@@ -366,7 +408,7 @@ def train(target: SamplerLike, config: SJKOConfig, source: Optional[SamplerLike]
     ckpt = Path(checkpoint_dir) / CHECKPOINT_NAME if checkpoint_dir is not None else None
     if ckpt is not None and ckpt.exists():
         _resume(trainer, ckpt)
-    done = sum(config.step_iterations(j) for j in range(trainer.k)) + trainer.it
+    done = sum(trainer.history["step_iterations"]) + trainer.it
     main = is_main()
     bar = tqdm(total=config.total_iterations, initial=done, disable=not (progress and main),
                desc=config.method, dynamic_ncols=True)
@@ -396,7 +438,8 @@ def train(target: SamplerLike, config: SJKOConfig, source: Optional[SamplerLike]
                     callback(TrainEvent(trainer.k, trainer.it, done + 1, loss_v, loss_T,
                                         trainer.sample_now))
                 done += 1
-                if trainer.it == n_k:
+                if trainer.it == n_k or trainer.step_converged():
+                    bar.update(n_k - trainer.it)
                     trainer.end_step()
                     if ckpt is not None:
                         trainer.checkpoint(ckpt if main else None)

@@ -10,7 +10,10 @@ INVALID = [
     ("ema", 1.0), ("ema", 0.0), ("ema", True), ("cosine_lr", "linear"), ("lr_min", -1.0),
     ("lr_min", 1.0), ("instance_noise", 1), ("independent_z", "yes"), ("cost", "l1"),
     ("jsd_map_loss", "wgan"), ("nz", -1), ("width", 0), ("depth", 0), ("keep_steps", None),
-    ("checkpoint_every", 0), ("seed", -1), ("device", ""),
+    ("checkpoint_every", 0), ("seed", -1), ("device", ""), ("network", "cnn"),
+    ("data_batches", "shuffled"), ("hflip", 1), ("cosine_horizon", "forever"),
+    ("potential_batch_size", 0), ("stop_tol", -1.0), ("stop_every", 0), ("stop_patience", 0),
+    ("stop_samples", 0),
 ]
 
 
@@ -54,3 +57,61 @@ def test_round_trip_and_frozen():
     assert SJKOConfig(**c.to_dict()) == c
     with pytest.raises(Exception):
         c.K = 3
+
+
+def test_stopping_rule_rejects_a_global_schedule():
+    with pytest.raises(ValueError, match="SJKOConfig.stop_tol=.*global"):
+        SJKOConfig(stop_tol=0.01, cosine_lr="global")
+
+
+def test_cosine_horizon():
+    c = SJKOConfig(K=4, iters_per_step=10, iters_first_step=30)
+    assert c.schedule_iterations == 30 + 3 * 10
+    assert c.replace(cosine_horizon="run+step").schedule_iterations == 30 + 4 * 10
+
+
+# The preset table, field by field (PAPER.md §5 and the authors' train.py / train_JSD.py).
+PRESET_TABLE = {
+    #  field            textbook     paper             authors-code
+    "cost":           ("sum",       "mean",           "mean"),
+    "independent_z":  (False,       True,             True),
+    "jsd_map_loss":   ("semi-dual", "non-saturating", "non-saturating"),
+    "r1":             (0.0,         0.0,              0.0),
+    "instance_noise": (False,       False,            True),
+    "network":        ("residual",  "residual",       "authors-toy"),
+    "data_batches":   ("iid",       "iid",            "stratified"),
+    "hflip":          (False,       False,            False),
+    "cosine_horizon": ("run",       "run",            "run"),
+    "cosine_lr":      ("none",      "none",           "none"),
+    "ema":            (None,        None,             None),
+}
+
+
+@pytest.mark.parametrize("i,name", list(enumerate(["textbook", "paper", "authors-code"])))
+def test_presets_field_by_field(i, name):
+    from sjko.presets import preset_values
+    cfg = SJKOConfig.preset(name)
+    assert preset_values(name) == {f: row[i] for f, row in PRESET_TABLE.items()}
+    for field, row in PRESET_TABLE.items():
+        assert getattr(cfg, field) == row[i], field
+
+
+def test_textbook_preset_is_the_default():
+    assert SJKOConfig.preset("textbook") == SJKOConfig()
+
+
+def test_preset_overrides_and_the_jsd_horizon():
+    cfg = SJKOConfig.preset("authors-code", divergence="jsd", K=3, h=0.1)
+    assert (cfg.divergence, cfg.K, cfg.h, cfg.cosine_horizon) == ("jsd", 3, 0.1, "run+step")
+    assert SJKOConfig.preset("authors-code", cost="sum").cost == "sum"
+    with pytest.raises(ValueError, match="unknown preset 'gan'"):
+        SJKOConfig.preset("gan")
+
+
+def test_departures_page_is_the_preset_table():
+    """book/theory/departures.md holds one row per sjko.presets.BEHAVIOURS entry, in order."""
+    from pathlib import Path
+    from sjko.presets import BEHAVIOURS, markdown_table
+    page = (Path(__file__).resolve().parents[1] / "book/theory/departures.md").read_text()
+    assert markdown_table() in page
+    assert len(BEHAVIOURS) >= 18

@@ -113,3 +113,37 @@ def test_semi_dual_check_rejects_large_or_invalid_problems():
         ref.semi_dual_check(np.zeros((51, 1)), np.ones(51) / 51, np.zeros((2, 1)), [0.5, 0.5], 1)
     with pytest.raises(ValueError, match="probability vectors"):
         ref.semi_dual_check(np.zeros((2, 1)), [0.5, 0.6], np.zeros((2, 1)), [0.5, 0.5], 1)
+
+
+def test_chi2_gaussian_against_quadrature_and_its_infinite_case():
+    from scipy import integrate
+    from scipy.stats import norm
+    p, q = ref.Gaussian.of([0.3], [[0.8]]), ref.Gaussian.of([-0.2], [[1.0]])
+    val, _ = integrate.quad(lambda x: norm.pdf(x, 0.3, np.sqrt(0.8)) ** 2
+                            / norm.pdf(x, -0.2, 1.0), -30, 30)
+    assert ref.chi2_gaussian(p, q) == pytest.approx(val - 1, rel=1e-8)
+    # a direction with variance >= 2x the reference's: int p^2/q diverges
+    assert ref.chi2_gaussian(ref.Gaussian.of([0.0], [[2.0]]), q) == np.inf
+    two = ref.chi2_gaussian(ref.Gaussian.of([0.3, 0.0], np.diag([0.8, 1.0])),
+                            ref.Gaussian.of([-0.2, 0.0], np.eye(2)))
+    assert two == pytest.approx(val - 1, rel=1e-8)  # independent unit direction adds nothing
+
+
+def test_symkl_floor_asymptotic_matches_simulation():
+    truth = ref.Gaussian.of(np.ones(6), np.diag(np.linspace(0.2, 3.0, 6)))
+    mean, _ = ref.symkl_floor(truth, 20_000, seeds=30)
+    assert mean == pytest.approx(ref.symkl_floor_asymptotic(6, 20_000), rel=0.1)
+
+
+def test_ou_problem_is_mokrov_et_al_problem_sequence():
+    """Their code: np.random.seed(crc32('abacaba@{d}@{run}numpy')); cov = make_spd_matrix(d);
+    mean = np.random.randn(d) -- replayed here on NumPy's global generator."""
+    import zlib
+    from sklearn.datasets import make_spd_matrix
+    from sjko.recipes import ou_problem
+    for d, run in [(1, 0), (5, 3), (12, 14)]:
+        np.random.seed(zlib.crc32(f"abacaba@{d}@{run}numpy".encode()))
+        cov, mean = make_spd_matrix(d), np.random.randn(d)
+        A, b = ou_problem(d, run)
+        np.testing.assert_allclose(np.linalg.inv(A), cov, rtol=1e-9, atol=1e-12)
+        np.testing.assert_array_equal(b, mean)

@@ -42,8 +42,21 @@ def results_root() -> Path:
     return Path(os.environ.get("SJKO_RESULTS", REPO_ROOT / "results"))
 
 
+def _flag_from_env(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0", "false", "False")
+
+
 def force_from_env() -> bool:
-    return os.environ.get("SJKO_FORCE", "") not in ("", "0", "false", "False")
+    return _flag_from_env("SJKO_FORCE")
+
+
+def load_only_from_env() -> bool:
+    """``SJKO_LOAD_ONLY=1``: never train; a run missing from the cache raises ResultMissing."""
+    return _flag_from_env("SJKO_LOAD_ONLY")
+
+
+class ResultMissing(LookupError):
+    """A run is not in the result cache and training is switched off (``SJKO_LOAD_ONLY``)."""
 
 
 def set_force(flag: bool) -> None:
@@ -130,6 +143,10 @@ def run_or_load(experiment: str, params: dict, compute: Callable[[Path], dict],
     if record_path.is_file() and not force:
         return Result(final, json.loads((final / "metrics.json").read_text()),
                       json.loads(record_path.read_text()), hit=True)
+    if load_only_from_env():
+        raise ResultMissing(f"results/{experiment}/{key} is not in the result cache and "
+                            f"SJKO_LOAD_ONLY is set; compute it with "
+                            f"{command or 'the notebook or script that defines it'}")
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=final.parent))
     try:

@@ -119,3 +119,15 @@ def test_intermediate_steps_need_keep_steps():
     flow.sample(5, step=2)
     with pytest.raises(ValueError, match="keep_steps=True"):
         flow.sample(5, step=1)
+
+
+def test_load_only_mode_raises_for_missing_runs(tmp_path, monkeypatch):
+    from sjko import experiments
+    monkeypatch.setenv("SJKO_RESULTS", str(tmp_path))
+    monkeypatch.setenv("SJKO_LOAD_ONLY", "1")
+    with pytest.raises(experiments.ResultMissing, match="not in the result cache.*make it"):
+        experiments.run_or_load("demo", {"a": 1}, lambda folder: {"x": 1}, command="make it")
+    monkeypatch.setenv("SJKO_LOAD_ONLY", "")
+    experiments.run_or_load("demo", {"a": 1}, lambda folder: {"x": 1})
+    monkeypatch.setenv("SJKO_LOAD_ONLY", "1")
+    assert experiments.run_or_load("demo", {"a": 1}, lambda folder: {"x": 2}).metrics == {"x": 1}

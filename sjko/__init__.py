@@ -2,8 +2,14 @@
 
 Companion package of Choi, Choi & Kang, ICML 2024 (arXiv 2402.05443).
 """
-from .checkpoint import CheckpointError
-from .config import SJKOConfig
+import warnings
+
+# tqdm.auto warns on import when ipywidgets is absent; the package falls back to a text bar and
+# shows none inside executed notebooks (recipes train with progress=False).
+warnings.filterwarnings("ignore", message="IProgress not found")
+
+from .checkpoint import CheckpointError  # noqa: E402
+from .config import SJKOConfig  # noqa: E402
 from .divergences import REGISTRY as DIVERGENCES, Divergence, get_divergence
 from .flow import Flow, load_flow
 from .metrics import mmd, mode_stats, w2, w2_noise_floor

@@ -78,6 +78,9 @@ def run_batch(names: Sequence[str], profile: str, force: bool = False, jobs: int
     progress; return the number of failures."""
     failures: list[tuple[str, str]] = []
     count = iter(range(1, len(names) + 1))
+    # Kernels inherit the environment: share the cores between the jobs (oversubscribed torch
+    # threads slow small networks down by an order of magnitude). An explicit setting wins.
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // max(1, jobs))))
     print(f"sjko.batch: {len(names)} notebook(s), profile={profile}, force={force}, jobs={jobs}",
           flush=True)
 

@@ -46,7 +46,7 @@ PROFILES = {
     "quick": CPU,
     "gpu": dict(dataset="cifar10", size=32, preset="small", K=10, N=2000, N0=5000, batch=256,
                 nz=100, seeds=[0], n_fid=10000, fid=True, device="cuda", ema=0.999, h=0.1),
-    "paper": dict(dataset="cifar10", size=32, preset="large", K=50, N=2000, N0=10000,
+    "full": dict(dataset="cifar10", size=32, preset="large", K=50, N=2000, N0=10000,
                   batch=256, nz=100, seeds=[0], n_fid=50000, fid=True, device="cuda",
                   ema=0.9999, h=0.1),
 }

@@ -24,7 +24,7 @@ from .experiments import REPO_ROOT
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 OUTPUT_DIR = REPO_ROOT / "book" / "results"
-PROFILES = ("smoke", "quick", "paper")
+PROFILES = ("smoke", "quick", "full")
 
 
 LAST = "reproducibility"

@@ -96,3 +96,35 @@ def image_grid(images: np.ndarray, nrow: int = 8, title: str = "", ax: Optional[
     if title:
         ax.set_title(title, fontsize=9)
     return fig
+
+
+def gif_html(frames: Sequence[plt.Figure], path: Path | str, fps: float = 2.0,
+             width: int = 420) -> str:
+    """Write the figures as an animated GIF (one frame each, closed afterwards) and return an
+    ``<img>`` tag that embeds it (base64: plays offline from the built book, no CDN)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    images = []
+    for fig in frames:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=80)
+        plt.close(fig)
+        buf.seek(0)
+        images.append(Image.open(buf).convert("RGB"))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    images[0].save(path, save_all=True, append_images=images[1:], duration=int(1000 / fps),
+                   loop=0)
+    data = base64.b64encode(path.read_bytes()).decode()
+    return (f'<img class="sjko-animation" data-frames="{len(images)}" width="{width}" '
+            f'alt="animation, {len(images)} frames" src="data:image/gif;base64,{data}"/>')
+
+
+def scatter_frames(steps: Mapping[str, np.ndarray], target: Optional[np.ndarray] = None,
+                   lim: Optional[float] = None) -> list[plt.Figure]:
+    """One single-panel scatter figure per entry (the frames of a flow animation)."""
+    return [scatter_grid({title: x}, ncols=1, target=target, lim=lim, size=3.6, point=2.0)
+            for title, x in steps.items()]

@@ -55,17 +55,19 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
               "ablation_divergence"),
     Behaviour("R1 penalty", "λ E‖∇v‖² on real data", "(λ/2) E‖∇w‖² on (noisy) real data; "
               "CIFAR λ = 0.2, toys none", "off; `r1=λ` gives the code's (λ/2)E‖∇w‖², "
-              "`r1=2λ` the paper's λE‖∇v‖²", "r1", _v(0.0, 0.0, 0.0), "not ablated"),
+              "`r1=2λ` the paper's λE‖∇v‖²", "r1", _v(0.0, 0.0, 0.0), "ablation_divergence"),
     Behaviour("instance noise", "not stated", "σ_k = 1/(32(k+1)) Gaussian noise on real data in "
               "(E5)", "off", "instance_noise", _v(False, False, True), "ablation_divergence"),
     Behaviour("default networks (vector data)", "not stated",
               "generator T = g(x, z), not residual, random init (T₀ ≠ Id, though T_old = Id in "
               "phase 0); residual blocks of three Linear+SiLU layers with a 1/√2 skip scale; "
               "z through a two-layer embedding", "residual T = x + g(x, z), last layer zero so "
-              "T₀ = Id", "network", _v("residual", "residual", "authors-toy"), "toy"),
+              "T₀ = Id (ablated only within the whole preset)", "network",
+              _v("residual", "residual", "authors-toy"), "ablation_divergence, toy"),
     Behaviour("toy data batches", "not stated", "stratified: exactly batch/m samples from "
-              "each of the m modes or circles (`SquareGaussian`, `Circles`)", "i.i.d. draws",
-              "data_batches", _v("iid", "iid", "stratified"), "toy"),
+              "each of the m modes or circles (`SquareGaussian`, `Circles`)",
+              "i.i.d. draws (ablated only within the whole preset)",
+              "data_batches", _v("iid", "iid", "stratified"), "ablation_divergence, toy"),
     Behaviour("image data batches", "not stated", "shuffled epochs without replacement, last "
               "partial batch dropped (`DataLoader(shuffle=True, drop_last=True)`)",
               "i.i.d. draws with replacement", "data_batches",
@@ -77,9 +79,9 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
               "cosine_horizon", _v("run", "run", "run"), "not ablated"),
     Behaviour("learning-rate schedule", "cosine to 5e-5 (CIFAR)", "`--lr_scheduler`: one cosine "
               "decay over all phases (CIFAR commands)", "none; `per-step` restarts it in every "
-              "step", "cosine_lr", _v("none", "none", "none"), "not ablated"),
+              "step", "cosine_lr", _v("none", "none", "none"), "ablation_divergence"),
     Behaviour("EMA", "EMA 0.9999 (CIFAR)", "`--use_ema`; samples from EMA weights, T_old from "
-              "raw weights", "off", "ema", _v(None, None, None), "not ablated"),
+              "raw weights", "off", "ema", _v(None, None, None), "ablation_divergence"),
     Behaviour("phase boundaries", "T_k warm-starts from T_{k−1}", "only T_old refreshed; "
               "potential, Adam states, EMA and schedule carry over", "as the code",
               None, None, "not ablated"),
@@ -145,7 +147,8 @@ def markdown_table() -> str:
         else:
             values = " / ".join(f"`{b.values[p]!r}`" for p in PRESET_NAMES)
             switch = f"`{b.field}`: {values}"
-        where = b.ablated if b.ablated == "not ablated" else f"{{doc}}`../results/{b.ablated.split(' ')[0]}`"
+        where = b.ablated if b.ablated == "not ablated" else ", ".join(
+            f"{{doc}}`../results/{page}`" for page in b.ablated.split(", "))
         lines.append("| " + " | ".join(_cell(c) for c in (b.name, b.paper, b.code, b.companion,
                                                           switch, where)) + " |")
     return "\n".join(lines)

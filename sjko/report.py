@@ -1,7 +1,9 @@
 """Tables and glued numbers for the notebooks (presentation only)."""
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+import contextlib
+import os
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -26,3 +28,19 @@ def glue(name: str, value, display: bool = False) -> None:
     """myst-nb glue, so the book's prose cites numbers from the executed run."""
     from myst_nb import glue as _glue
     _glue(name, value, display=display)
+
+
+@contextlib.contextmanager
+def load_only(enabled: bool = True) -> Iterator[None]:
+    """Inside the block, runs missing from the result cache raise
+    :class:`sjko.experiments.ResultMissing` instead of training (``SJKO_LOAD_ONLY``)."""
+    old = os.environ.get("SJKO_LOAD_ONLY")
+    if enabled:
+        os.environ["SJKO_LOAD_ONLY"] = "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("SJKO_LOAD_ONLY", None)
+        else:
+            os.environ["SJKO_LOAD_ONLY"] = old

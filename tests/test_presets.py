@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch.nn.functional import softplus
 
+import sjko
 from sjko import SJKOConfig, get_toy
 from sjko.train import Trainer
 
@@ -85,3 +86,46 @@ def test_stratified_batches_hold_every_mode_equally():
         toy.stratified(30, torch.Generator())
     with pytest.raises(ValueError, match="stratified"):
         Trainer(get_toy("moons"), SJKOConfig(data_batches="stratified"), None, None, None)
+
+
+def test_epoch_batches_draw_without_replacement_and_drop_the_last_partial_batch():
+    from sjko.samplers import DataStream, Empirical
+    data = torch.arange(10.0)[:, None]
+    stream = DataStream(Empirical(data), "epochs")
+    gen = torch.Generator().manual_seed(0)
+    first = torch.cat([stream(4, gen), stream(4, gen)]).flatten()
+    assert len(set(first.tolist())) == 8           # no repeats inside an epoch
+    third = stream(4, gen).flatten()                # 2 left < 4: a new shuffled epoch starts
+    assert len(set(third.tolist())) == 4 and stream.pos == 4
+    with pytest.raises(ValueError, match="tensor of samples"):
+        DataStream(lambda n, g: torch.randn(n, 2), "epochs")
+
+
+def test_hflip_flips_about_half_the_images_left_right():
+    from sjko.samplers import DataStream, Empirical
+    img = torch.arange(12.0).reshape(1, 1, 3, 4)
+    stream = DataStream(Empirical(img.repeat(400, 1, 1, 1)), "iid", hflip=True)
+    out = stream(400, torch.Generator().manual_seed(0))
+    flipped = (out == img.flip(-1)).flatten(1).all(1)
+    assert ((out == img).flatten(1).all(1) | flipped).all()
+    assert 150 < int(flipped.sum()) < 250
+    with pytest.raises(ValueError, match="image data"):
+        DataStream(Empirical(torch.randn(5, 2)), "iid", hflip=True)
+
+
+def test_the_jsd_cosine_horizon_never_reaches_the_floor():
+    from sjko.train import _lr_factor
+    for horizon, ends_at_floor in [("run", True), ("run+step", False)]:
+        cfg = SJKOConfig(K=3, iters_per_step=10, cosine_lr="global", lr_min=1e-5,
+                         lr_transport=1e-4, lr_potential=1e-4, cosine_horizon=horizon)
+        last = _lr_factor(cfg, 2, 10, cfg.total_iterations, 1e-4)
+        assert (last == pytest.approx(0.1)) == ends_at_floor
+
+
+def test_stopping_rule_ends_steps_early_and_records_the_held_out_trace():
+    cfg = SJKOConfig(K=2, iters_per_step=400, width=16, batch_size=64, nz=0, stop_tol=10.0,
+                     stop_every=20, stop_patience=2, stop_samples=256, lr_transport=1e-3,
+                     lr_potential=1e-3)
+    flow = sjko.train(get_toy("8gaussians"), cfg, progress=False)
+    assert flow.history["step_iterations"] == [60, 60]  # 3 estimates, 2 changes < tol
+    assert [k for k, _, _ in flow.history["held_out"]] == [0, 0, 0, 1, 1, 1]

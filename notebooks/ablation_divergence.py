@@ -48,10 +48,14 @@ base = sjko.SJKOConfig.preset("textbook", K=P["K"], iters_per_step=P["N"], batch
                        lr_transport=1e-3, lr_potential=2e-4, nz=2)
 
 
+STORED = []
+
+
 def run(cfg, **labels):
     out = []
     for seed in P["seeds"]:
-        m = recipes.toy_run(P["toy"], cfg.replace(seed=seed), n_eval=P["n_eval"]).metrics
+        STORED.append(recipes.toy_run(P["toy"], cfg.replace(seed=seed), n_eval=P["n_eval"]))
+        m = STORED[-1].metrics
         out.append({**labels, "seed": seed, "W2 / floor": m["w2_ratio"],
                     "within 3 std": m["within"], "modes covered": m["covered"]})
     return out
@@ -116,3 +120,8 @@ g = div_df.groupby(["divergence", "h"])["W2 / floor"].mean()
 for div in ["kl", "jsd", "chi2"]:
     report.glue(f"div_{div}_largest_h", f"{g[div, P['hs'][-1]]:.2f}")
     report.glue(f"div_{div}_smallest_h", f"{g[div, P['hs'][0]]:.2f}")
+
+# %% tags=["remove-input"]
+from IPython.display import HTML
+display(HTML(report.reproduce("python -m sjko.batch --profile quick --only ablation_divergence",
+                              STORED)))

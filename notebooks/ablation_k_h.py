@@ -49,11 +49,15 @@ base = sjko.SJKOConfig.preset("textbook", h=2.0, batch_size=P["batch"], width=P[
                        lr_potential=2e-4, nz=2)
 
 
+STORED = []
+
+
 def sweep(configs):
     rows = []
     for label, cfg in configs.items():
         for seed in P["seeds"]:
-            m = recipes.toy_run(P["toy"], cfg.replace(seed=seed), n_eval=P["n_eval"]).metrics
+            STORED.append(recipes.toy_run(P["toy"], cfg.replace(seed=seed), n_eval=P["n_eval"]))
+            m = STORED[-1].metrics
             rows.append({"value": label, "seed": seed, "W2 / floor": m["w2_ratio"],
                          "within 3 std": m["within"], "modes covered": m["covered"]})
     return pd.DataFrame(rows)
@@ -94,3 +98,8 @@ for name, df in [("K", k_df), ("h", h_df)]:
     g = df.groupby("value")["W2 / floor"].mean()
     report.glue(f"abl_best_{name}", f"{g.idxmin()}")
     report.glue(f"abl_worst_{name}", f"{g.idxmax()}")
+
+# %% tags=["remove-input"]
+from IPython.display import HTML
+display(HTML(report.reproduce("python -m sjko.batch --profile quick --only ablation_k_h",
+                              STORED)))

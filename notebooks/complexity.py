@@ -114,3 +114,7 @@ Kmax = Ks[-1]
 report.glue("cx_sample_ratio", f"{scaling['jko-naive'][Kmax]['sample_seconds'] / scaling['sjko'][Kmax]['sample_seconds']:.1f}")
 report.glue("cx_Kmax", f"{Kmax}")
 report.glue("cx_crossover", f"{crossover:.0f}")
+
+# %% tags=["remove-input"]
+from IPython.display import HTML
+display(HTML(report.reproduce("python -m sjko.batch --profile quick --only complexity", [res])))

@@ -102,11 +102,13 @@ def fmt(values) -> str:
 # held-out estimate of the semi-dual value (at most 4× the iterations).
 
 # %% tags=["remove-input"]
+STORED = []
 remedy_rows = []
 for d in P["remedy_dims"]:
     for run in range(2):
         for name, cfg in REMEDIES.items():
             r = recipes.ou_run(d, run, [REMEDY_T], cfg, n_eval=N_EVAL)
+            STORED.append(r)
             m = r.metrics["times"][str(REMEDY_T)]
             remedy_rows.append({"d": d, "run": run, "remedy": name, "(a)": m["solver"],
                                 "floor": m["solver_floor"],
@@ -157,6 +159,7 @@ rows = []
 for d in P["dims"]:
     for run in range(P["runs"]):
         res = recipes.ou_run(d, run, P["times"], OU_CONFIG, n_eval=N_EVAL)
+        STORED.append(res)
         em = recipes.euler_maruyama_ou(d, run, P["times"], particles=P["particles"],
                                        n_eval=N_EVAL)
         for t in P["times"]:
@@ -270,6 +273,7 @@ for case, (target, h) in CASES.items():
         for seed in P["seeds1d"]:
             r = recipes.flow_1d_run(target, base1d.replace(h=h, divergence=div, seed=seed),
                                     cells=P["cells"])
+            STORED.append(r)
             for s in r.metrics["steps"]:
                 rows1d.append({"case": case, "divergence": div, "seed": seed, **s})
 d1 = pd.DataFrame(rows1d)
@@ -283,6 +287,7 @@ for name, change in far_remedies.items():
     for seed in P["seeds1d"]:
         r = recipes.flow_1d_run(far_target, base1d.replace(K=1, h=far_h, seed=seed, **change),
                                 cells=P["cells"])
+        STORED.append(r)
         s = r.metrics["steps"][0]
         far_rows.append({"remedy": name, "seed": seed, "mean error": s["mean_error"],
                          "std error": s["std_error"]})
@@ -347,13 +352,7 @@ for case_key, case in zip(["overlap", "far"], CASES):
         first = sub[sub.k == 1]
         report.glue(f"flow1d_{case_key}_{div}_first_mean_err", report.mean_std(first.mean_error, 3))
 
-# %% [markdown]
-# ```{admonition} Reproduce
-# :class: note
-# `python -m sjko.batch --profile quick --only ou_benchmark` — the training time of the stored
-# runs is printed below; raw per-run results are under `results/ou/` and `results/ou_em/`.
-# ```
-
 # %% tags=["remove-input"]
-display(Markdown(f"S-JKO training time of the {len(df.groupby(['d', 'run']))} stored runs: "
-                 f"{train_minutes:.0f} min (one core each)."))
+from IPython.display import HTML
+display(HTML(report.reproduce("python -m sjko.batch --profile quick --only ou_benchmark",
+                              STORED)))

@@ -27,15 +27,19 @@
 profile = "quick"
 force = False
 
-# %%
+# %% tags=["remove-cell"]
 import pandas as pd
 from IPython.display import display
 
 from sjko import experiments
 
-NOTEBOOK_OF = {"toy": "toy, ablation_k_h, ablation_divergence", "flow1d": "ou_benchmark",
+NOTEBOOK_OF = {"toy": "toy, ablation_k_h, ablation_divergence (Fig. 3: scripts/fig3)",
+               "flow1d": "ou_benchmark",
                "ou": "ou_benchmark", "ou_em": "ou_benchmark", "complexity": "complexity"}
-records = experiments.all_records()
+CURRENT = {experiments.code_fingerprint(), experiments.code_fingerprint(("images",))}
+all_records = experiments.all_records()
+records = [r for r in all_records if r.get("code_fingerprint") in CURRENT]
+stale = len(all_records) - len(records)
 rows = []
 for r in records:
     p = r["params"]
@@ -48,7 +52,11 @@ for r in records:
                  "created": r["created"],
                  "regenerate": f"python -m sjko.batch --only {NOTEBOOK_OF.get(r['experiment'], '?')} --force"})
 table = pd.DataFrame(rows)
-print(f"{len(table)} stored runs, {table['wall s'].sum() / 60:.1f} min of computation in total"
-      if len(table) else "no stored runs yet")
+print(f"{len(table)} stored runs of the current training code, "
+      f"{table['wall s'].sum() / 60:.1f} min of computation in total" if len(table)
+      else "no stored runs of the current training code yet")
+if stale:
+    print(f"{stale} older run(s) in the cache were made by other versions of the training code "
+          "and are not used by any page")
 pd.set_option("display.max_rows", 500)
 display(table)

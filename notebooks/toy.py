@@ -196,7 +196,7 @@ for toy in MAIN_TOYS:
     plotting.save(fig, runs[toy, "sjko", P["seeds"][0]].file(f"training_{toy}.png"))
 
 # %% [markdown]
-# ### S-JKO's JKO steps $\mu_k$ (quick preview)
+# ### S-JKO's JKO steps $\mu_k$ (quick preview), and the flow as an animation
 
 # %% tags=["remove-input"]
 for toy in MAIN_TOYS:
@@ -206,6 +206,9 @@ for toy in MAIN_TOYS:
     fig = plotting.scatter_grid(panels, ncols=min(6, len(panels)), target=arrays["target"],
                                 lim=LIM)
     plotting.save(fig, res.file(f"steps_{toy}.png"))
+    display(HTML(plotting.gif_html(plotting.scatter_frames(
+        {f"{toy}: μ_{k} (quick preview)": arrays[f"step_{k}"] for k in range(P["K"] + 1)},
+        arrays["target"], LIM), res.file(f"flow_{toy}.gif"))))
 
 # %% [markdown]
 # ## The other toys (S-JKO, quick preview, seed 0)
@@ -243,12 +246,11 @@ for _, r in fig3_df.iterrows():
 for key, value in fig3_glue.items():
     report.glue(key, value)
 
-# %% [markdown]
-# ```{admonition} Reproduce
-# :class: note
-# Quick preview: `python -m sjko.batch --profile quick --only toy` (about 30 min on 2 cores).
-# Fig. 3 at the paper's budget: `scripts/fig3 <toy> <method>` for each toy in
-# `25gaussians two_circles` and method in `sjko sf-uotm uotm sjko-textbook` (30–40 min each on one
-# core), or `--profile full`. Raw results: `results/toy/<hash>/` (`record.json`, `metrics.json`,
-# `samples.npz`).
-# ```
+# %% tags=["remove-input"]
+display(HTML(report.reproduce(
+    "python -m sjko.batch --profile quick --only toy", list(runs.values()),
+    note="Fig. 3 at the paper's budget: scripts/fig3 <toy> <method> for toy in 25gaussians, "
+         "two_circles and method in sjko, sf-uotm, uotm, sjko-textbook (30-40 min each on one "
+         "core), or --profile full.")))
+if fig3_runs:
+    display(HTML(report.reproduce("scripts/fig3 <toy> <method>", list(fig3_runs.values()))))

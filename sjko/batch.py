@@ -62,8 +62,30 @@ def execute(name: str, profile: str, force: bool, notebook_dir: Path, output_dir
             out.unlink(missing_ok=True)
             partial.unlink(missing_ok=True)
             raise
+        present(partial)
         os.replace(partial, out)
     return time.perf_counter() - start
+
+
+HIDDEN = {"remove-cell", "remove-input", "hide-input", "hide-cell", "hide-output"}
+
+
+def present(path: Path) -> None:
+    """Tag an executed notebook for reading: the source's parameters cell is removed (papermill's
+    injected cell, which holds the values actually used, stays, collapsed), and every code cell
+    without a tag of its own gets its input collapsed ("hide-input": expandable, not removed)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        tags = cell.metadata.setdefault("tags", [])
+        if "parameters" in tags:
+            tags.append("remove-cell")
+        elif not HIDDEN.intersection(tags):
+            tags.append("hide-input")
+    nbformat.write(nb, path)
 
 
 def _short_error(err: BaseException) -> str:

@@ -44,3 +44,22 @@ def load_only(enabled: bool = True) -> Iterator[None]:
             os.environ.pop("SJKO_LOAD_ONLY", None)
         else:
             os.environ["SJKO_LOAD_ONLY"] = old
+
+
+def reproduce(command: str, results: Sequence, note: str = "") -> str:
+    """HTML of a page's "Reproduce" box: the command, the summed wall time of the stored runs,
+    and each run's hash linked to its record.json / metrics.json in the built site."""
+    import html
+
+    results = list({r.path: r for r in results}.values())
+    minutes = sum(r.record.get("wall_seconds", 0.0) for r in results) / 60
+    links = ", ".join(
+        f'<a href="../_results/{r.record["experiment"]}/{r.record["hash"]}/record.json">'
+        f'{r.record["hash"]}</a> (<a href="../_results/{r.record["experiment"]}/'
+        f'{r.record["hash"]}/metrics.json">metrics</a>)' for r in results)
+    extra = f"<p>{html.escape(note)}</p>" if note else ""
+    return (f'<div class="admonition note sjko-reproduce"><p class="admonition-title">Reproduce'
+            f'</p><p><code>{html.escape(command)}</code></p><p>{len(results)} stored run(s); '
+            f'summed wall time of their computations: {minutes:.1f} min on this machine '
+            f'(2 cores, one run per core).</p>{extra}<details><summary>run hashes and raw '
+            f'results</summary><p>{links}</p></details></div>')

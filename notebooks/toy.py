@@ -64,16 +64,6 @@ METHODS = {
 snapshots = sorted({max(1, budget // 10), budget // 3, 2 * budget // 3, budget})
 
 
-def scores(x: np.ndarray, toy_name: str, target: np.ndarray, floor: float) -> dict:
-    """Mode statistics and W2 / floor of stored samples."""
-    import torch
-    toy = sjko.get_toy(toy_name)
-    xt = torch.as_tensor(x)
-    m = sjko.mode_stats(xt, toy)
-    return {"modes covered": m["covered"], "within 3 std": m["within"],
-            "W2 / floor": sjko.w2(xt, torch.as_tensor(target)) / floor}
-
-
 # %% [markdown]
 # ## Fig. 3 at the paper's budget
 #
@@ -103,8 +93,8 @@ for (toy, method), res in fig3_runs.items():
     for it in paper.FIG3_SNAPSHOTS:
         if it <= FIG3[method].total_iterations:
             fig3_rows.append({"toy": toy, "method": method, "iteration": it,
-                              **scores(arrays[f"snapshot_{it}"], toy, arrays["target"],
-                                       res.metrics["w2_floor"])})
+                              **report.toy_scores(arrays[f"snapshot_{it}"], toy, arrays["target"],
+                                              res.metrics["w2_floor"])})
 for method, marks in paper.AUTHORS_CODE_25G.items():
     for it, m in marks.items():
         fig3_rows.append({"toy": "25gaussians", "method": f"{method} (authors' train.py)",

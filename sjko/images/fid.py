@@ -78,6 +78,9 @@ def statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def frechet_distance(mu1: np.ndarray, s1: np.ndarray, mu2: np.ndarray, s2: np.ndarray) -> float:
     """||mu1 - mu2||^2 + tr(S1 + S2 - 2 (S1 S2)^{1/2}) (pytorch-fid's implementation)."""
+    from .compat import import_torchvision
+
+    import_torchvision()  # pytorch_fid imports torchvision, which needs the CPU shim
     from pytorch_fid.fid_score import calculate_frechet_distance
 
     return float(calculate_frechet_distance(mu1, s1, mu2, s2))

@@ -77,7 +77,7 @@ snapshots = sorted({max(1, budget // 10), budget // 3, 2 * budget // 3, budget})
 
 # %% tags=["remove-cell"]
 FIG3 = {**paper.fig3_configs(), "sjko-textbook": paper.fig3_companion_config()}
-fig3_runs, fig3_missing = {}, []
+fig3_runs, fig3_missing, fig3_failed = {}, [], {}
 if P["fig3"] != "skip":
     for toy in MAIN_TOYS:
         for method, cfg in FIG3.items():
@@ -86,7 +86,12 @@ if P["fig3"] != "skip":
                     fig3_runs[toy, method] = recipes.toy_run(
                         toy, cfg, n_eval=2000, snapshots=paper.FIG3_SNAPSHOTS)
             except experiments.ResultMissing:
-                fig3_missing.append(f"`scripts/fig3 {toy} {method}`")
+                failure = report.load_failure(f"fig3_{toy}_{method}")
+                if failure and failure["config"] == cfg.to_dict() and \
+                        failure["code_fingerprint"] == experiments.code_fingerprint():
+                    fig3_failed[toy, method] = failure
+                else:
+                    fig3_missing.append(f"`scripts/fig3 {toy} {method}`")
 fig3_rows = []
 for (toy, method), res in fig3_runs.items():
     arrays = recipes.load_samples(res)
@@ -103,6 +108,10 @@ for method, marks in paper.AUTHORS_CODE_25G.items():
 fig3_df = pd.DataFrame(fig3_rows)
 
 # %% tags=["remove-input"]
+for (toy, method), f in fig3_failed.items():
+    display(Markdown(f"**{toy}, {method}: diverged** — non-finite loss at iteration "
+                     f"{f['iteration_in_step']:,} of its single step (seed 0, deterministic on "
+                     f"CPU); no samples of this run are stored."))
 if fig3_missing:
     display(Markdown("Not in the result cache yet (each about 30–40 min on one core): "
                      + ", ".join(fig3_missing) + "."))
@@ -227,6 +236,12 @@ for toy in MAIN_TOYS:
         for it in paper.FIG3_SNAPSHOTS:
             for stat in ("modes", "within", "w2ratio"):
                 fig3_glue[f"fig3_{toy}_{method}_{it // 1000}k_{stat}".replace("-", "_")] = "not run"
+for (toy, method), f in fig3_failed.items():
+    for it in paper.FIG3_SNAPSHOTS:
+        key = f"fig3_{toy}_{method}_{it // 1000}k".replace("-", "_")
+        if it > f["iteration_in_step"]:
+            for stat in ("modes", "within", "w2ratio"):
+                fig3_glue[f"{key}_{stat}"] = f"diverged (iteration {f['iteration_in_step']:,})"
 for _, r in fig3_df.iterrows():
     method = r["method"].replace(" (authors' train.py)", "_authors")
     key = f"fig3_{r['toy']}_{method}_{r['iteration'] // 1000}k".replace("-", "_")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -77,3 +77,38 @@ def toy_scores(x, toy_name: str, target, floor: float) -> dict:
     m = mode_stats(xt, get_toy(toy_name))
     return {"modes covered": m["covered"], "within 3 std": m["within"],
             "W2 / floor": w2(xt, torch.as_tensor(np.asarray(target))) / floor}
+
+
+def failure_file(name: str) -> "Path":
+    """Where a run that cannot finish records how it failed: results/failures/<name>.json."""
+    from pathlib import Path
+
+    from .experiments import results_root
+
+    return Path(results_root()) / "failures" / f"{name}.json"
+
+
+def record_failure(name: str, config_dict: dict, error: BaseException) -> None:
+    """Store a failed run's configuration and error (a diverged GAN-like run is a result too)."""
+    import json
+    import re
+    from datetime import datetime, timezone
+
+    from .experiments import code_fingerprint
+
+    path = failure_file(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    m = re.search(r"step k=(\d+), iteration (\d+)", str(error))
+    path.write_text(json.dumps({
+        "name": name, "config": config_dict, "code_fingerprint": code_fingerprint(),
+        "error": type(error).__name__,
+        "message": str(error), "k": int(m.group(1)) if m else None,
+        "iteration_in_step": int(m.group(2)) if m else None,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}, indent=1))
+
+
+def load_failure(name: str) -> Optional[dict]:
+    import json
+
+    path = failure_file(name)
+    return json.loads(path.read_text()) if path.is_file() else None

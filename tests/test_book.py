@@ -162,3 +162,22 @@ def test_page_in_chromium(built_book, page):
             assert len(got["images"]) > 0, "a results page without figures"
     if page in ANIMATED:
         assert got["frames"] and all(n > 1 for n in got["frames"]), got["frames"]
+
+
+def test_plain_build_of_the_committed_book(tmp_path):
+    """What a fresh clone gets from `jupyter-book build book/`: the committed executed notebooks
+    and result records, no kernel, no training, zero warnings under -W -n --keep-going."""
+    if not list((ROOT / "book" / "results").glob("*.ipynb")):
+        pytest.skip("no executed notebooks committed under book/results")
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "book", tmp_path / "book", symlinks=True,
+                    ignore=shutil.ignore_patterns("_build"))
+    jb = Path(sys.executable).parent / "jupyter-book"
+    env = {**os.environ, "SJKO_RESULTS": str(ROOT / "results")}
+    proc = subprocess.run([str(jb), "build", "book/", "-W", "-n", "--keep-going"], cwd=tmp_path,
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    html = tmp_path / "book" / "_build" / "html"
+    assert (html / "results" / "ou_benchmark.html").is_file()
+    assert list((html / "_results").glob("*/*/record.json")), "raw run records not published"

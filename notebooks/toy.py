@@ -113,7 +113,7 @@ for (toy, method), f in fig3_failed.items():
                      f"{f['iteration_in_step']:,} of its single step (seed 0, deterministic on "
                      f"CPU); no samples of this run are stored."))
 if fig3_missing:
-    display(Markdown("Not in the result cache yet (each about 30–40 min on one core): "
+    display(Markdown("Not in the result cache yet (each about an hour on one core of this machine): "
                      + ", ".join(fig3_missing) + "."))
 if len(fig3_df):
     for toy, g in fig3_df.groupby("toy", sort=False):
@@ -138,7 +138,7 @@ for toy in MAIN_TOYS:
         first = next(r for (t, _), r in fig3_runs.items() if t == toy)
         fig = plotting.scatter_grid(panels, ncols=5, target=recipes.load_samples(first)["target"],
                                     lim=LIM)
-        fig.suptitle(f"{toy}: samples at the paper's iteration marks", y=1.01)
+        fig.suptitle(f"{toy}: samples at the paper's iteration marks", y=1.06)
         plotting.save(fig, first.file(f"fig3_{toy}.png"))
 
 # %% [markdown]
@@ -255,7 +255,7 @@ for key, value in fig3_glue.items():
 display(HTML(report.reproduce(
     "python -m sjko.batch --profile quick --only toy", list(runs.values()),
     note="Fig. 3 at the paper's budget: scripts/fig3 <toy> <method> for toy in 25gaussians, "
-         "two_circles and method in sjko, sf-uotm, uotm, sjko-textbook (30-40 min each on one "
-         "core), or --profile full.")))
+         "two_circles and method in sjko, sf-uotm, uotm, sjko-textbook (about an hour each on "
+         "one core), or --profile full.")))
 if fig3_runs:
     display(HTML(report.reproduce("scripts/fig3 <toy> <method>", list(fig3_runs.values()))))

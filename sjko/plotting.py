@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import Iterable, Iterator, Mapping, Optional, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -98,7 +98,7 @@ def image_grid(images: np.ndarray, nrow: int = 8, title: str = "", ax: Optional[
     return fig
 
 
-def gif_html(frames: Sequence[plt.Figure], path: Path | str, fps: float = 2.0,
+def gif_html(frames: Iterable[plt.Figure], path: Path | str, fps: float = 2.0,
              width: int = 420) -> str:
     """Write the figures as an animated GIF (one frame each, closed afterwards) and return an
     ``<img>`` tag that embeds it (base64: plays offline from the built book, no CDN)."""
@@ -124,7 +124,8 @@ def gif_html(frames: Sequence[plt.Figure], path: Path | str, fps: float = 2.0,
 
 
 def scatter_frames(steps: Mapping[str, np.ndarray], target: Optional[np.ndarray] = None,
-                   lim: Optional[float] = None) -> list[plt.Figure]:
-    """One single-panel scatter figure per entry (the frames of a flow animation)."""
-    return [scatter_grid({title: x}, ncols=1, target=target, lim=lim, size=3.6, point=2.0)
-            for title, x in steps.items()]
+                   lim: Optional[float] = None) -> Iterator[plt.Figure]:
+    """One single-panel scatter figure per entry (the frames of a flow animation), made one at
+    a time so that :func:`gif_html` closes each before the next is drawn."""
+    for title, x in steps.items():
+        yield scatter_grid({title: x}, ncols=1, target=target, lim=lim, size=3.6, point=2.0)

@@ -152,3 +152,22 @@ def markdown_table() -> str:
         lines.append("| " + " | ".join(_cell(c) for c in (b.name, b.paper, b.code, b.companion,
                                                           switch, where)) + " |")
     return "\n".join(lines)
+
+
+def write_table(page: str) -> None:
+    """Replace the provenance table in a Markdown page (from its header row to the next blank
+    line) by :func:`markdown_table`: ``python -m sjko.presets book/theory/departures.md``."""
+    from pathlib import Path
+
+    path = Path(page)
+    lines = path.read_text().split("\n")
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("| behaviour |"))
+    end = next(i for i in range(start, len(lines)) if not lines[i].strip())
+    lines[start:end] = markdown_table().split("\n")
+    path.write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    import sys
+
+    write_table(sys.argv[1])

@@ -109,7 +109,8 @@ def test_preset_overrides_and_the_jsd_horizon():
 
 
 def test_departures_page_is_the_preset_table():
-    """book/theory/departures.md holds one row per sjko.presets.BEHAVIOURS entry, in order."""
+    """book/theory/departures.md holds one row per sjko.presets.BEHAVIOURS entry, in order
+    (regenerate it with ``python -m sjko.presets book/theory/departures.md``)."""
     from pathlib import Path
     from sjko.presets import BEHAVIOURS, markdown_table
     page = (Path(__file__).resolve().parents[1] / "book/theory/departures.md").read_text()

@@ -318,8 +318,11 @@ display(report.summary_table(far, ["remedy"], ["mean error", "std error"], 3))
 for tk, t in zip("AB", P["times"]):  # A: first reported time, B: second (0.5 and 0.9)
     sub = df[df.t == t]
     report.glue(f"ou_t{tk}", f"{t}")
-    report.glue(f"ou_t{tk}_scheme_max", f"{sub['scheme'].max():.2f}")
-    report.glue(f"ou_t{tk}_floor_min", f"{sub['solver_floor'].min():.2f}")
+    report.glue(f"ou_t{tk}_solver_above_scheme",
+                f"{100 * (sub['solver'] > sub['scheme']).mean():.0f}%")
+    big = sub[sub.d >= 5]
+    report.glue(f"ou_t{tk}_solver_above_scheme_d5",
+                f"{100 * (big['solver'] > big['scheme']).mean():.0f}%" if len(big) else "n/a")
     report.glue(f"ou_t{tk}_above_floor_median", f"{sub['above floor'].median():.2f}")
     report.glue(f"ou_t{tk}_above_floor_max_d", f"{sub.groupby('d')['above floor'].median().max():.2f}")
     report.glue(f"ou_t{tk}_above_floor_min_d", f"{sub.groupby('d')['above floor'].median().min():.2f}")

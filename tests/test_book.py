@@ -91,7 +91,7 @@ PAGES = ["index", "findings", "theory/background", "theory/jko_uot", "theory/sem
          "results/ablation_k_h", "results/ablation_divergence", "results/complexity",
          "results/ou_benchmark", "results/images", "results/reproducibility", "api",
          "references"]
-ANIMATED = {"results/toy"}
+ANIMATED = {"results/toy", "results/images"}
 
 CHECKS = """
 const main = document.querySelector('main') || document.body;

@@ -76,6 +76,7 @@ REMEDIES = {
     "stopping rule (≤ ×4)": OU_CONFIG.replace(iters_per_step=4 * P["remedy_N"], stop_tol=0.05,
                                                stop_every=50, stop_patience=3),
 }
+STORED = []  # every stored run behind this page, for the Reproduce box
 REMEDY_T = round(3 * OU_CONFIG.h, 10) # three JKO steps: where the solver error is largest
 LABELS = {"solver": "(a) learned vs exact JKO iterate", "solver_floor": "estimator floor of (a)",
           "vs_flow": "(b) learned vs true flow", "scheme": "(c) exact JKO vs true flow",
@@ -92,67 +93,6 @@ def fmt(values) -> str:
     m, lo, hi = band(values)
     return f"{m:.2f} [{lo:.2f}, {hi:.2f}]"
 
-
-# %% [markdown]
-# ## Remedies for the solver error, measured on (a)
-#
-# Three JKO steps ($t=0.15$) at several $d$, first two runs of the problem sequence, each remedy
-# against the same baseline: a separate 8× larger batch for the potential step (its loss holds the
-# sample estimate of $\int e^{-v}d\nu$), 4× more iterations, and the per-step stopping rule on a
-# held-out estimate of the semi-dual value (at most 4× the iterations).
-
-# %% tags=["remove-input"]
-STORED = []
-remedy_rows = []
-for d in P["remedy_dims"]:
-    for run in range(2):
-        for name, cfg in REMEDIES.items():
-            r = recipes.ou_run(d, run, [REMEDY_T], cfg, n_eval=N_EVAL)
-            STORED.append(r)
-            m = r.metrics["times"][str(REMEDY_T)]
-            remedy_rows.append({"d": d, "run": run, "remedy": name, "(a)": m["solver"],
-                                "floor": m["solver_floor"],
-                                "iterations": sum(r.metrics["step_iterations"]),
-                                "train s": r.metrics["train_seconds"]})
-remedies = pd.DataFrame(remedy_rows)
-base = remedies[remedies.remedy == "baseline"].set_index(["d", "run"])["(a)"]
-remedies["gain (decades)"] = [base[d, run] - a for d, run, a in
-                              zip(remedies.d, remedies.run, remedies["(a)"])]
-remedy_table = remedies.groupby(["remedy"], sort=False).agg(
-    **{"median gain (decades)": ("gain (decades)", "median"),
-       "worst gain": ("gain (decades)", "min"), "best gain": ("gain (decades)", "max"),
-       "iterations": ("iterations", "mean"), "train s": ("train s", "mean")}).round(2)
-display(remedy_table)
-display(remedies.pivot_table(index="d", columns="remedy", values="(a)", sort=False).round(2))
-
-# %% [markdown]
-# ## Why the first steps are hard: the variance of $\int e^{-v}\,d\nu$
-#
-# For KL the optimal potential has $e^{-v^\star}=d\mu_{k+1}/d\nu$, so the variance of
-# $e^{-v^\star(y)}$, $y\sim\nu$ — the term of the potential loss (E5) estimated from data — is
-# $\chi^2(\mu_{k+1}\,\|\,\nu)$. For Gaussians it is infinite as soon as $\mu_{k+1}$ has a
-# direction with at least twice $\nu$'s variance: `make_spd_matrix` gives $\nu$ directions of
-# variance down to a few hundredths while $\mu_0=N(0,I)$, so the first steps of most problems
-# have no finite-variance estimator at all (`sjko.reference.chi2_gaussian`).
-
-# %% tags=["remove-input"]
-chi_rows = []
-K_max = int(round(max(P["times"]) / OU_CONFIG.h))
-for d in P["dims"]:
-    for run in range(P["runs"]):
-        A, b = recipes.ou_problem(d, run)
-        nu = ref.Gaussian.of(b, np.linalg.inv(A))
-        seq = ref.gaussian_jko(ref.Gaussian.of(np.zeros(d), np.eye(d)), b, A, OU_CONFIG.h, K_max)
-        chi = [ref.chi2_gaussian(m, nu) for m in seq[1:]]
-        chi_rows.append({"d": d, "run": run, "chi2": chi,
-                         "infinite steps": int(np.sum(np.isinf(chi)))})
-chi_df = pd.DataFrame(chi_rows)
-inf_share = {d: g["infinite steps"].gt(0).mean() for d, g in chi_df.groupby("d")}
-display(pd.DataFrame({"d": list(inf_share),
-                      "runs with an infinite-variance step": [f"{100 * v:.0f}%" for v in
-                                                              inf_share.values()],
-                      "median number of such steps": chi_df.groupby("d")["infinite steps"]
-                      .median().values}).set_index("d").T)
 
 # %% tags=["remove-cell"]
 rows = []
@@ -210,6 +150,66 @@ above = pd.DataFrame({f"t = {t}": [fmt(df[(df.t == t) & (df.d == d)]["above floo
                                    for d in P["dims"]] for t in P["times"]}, index=P["dims"])
 above.index.name = "d"
 display(above.T)
+
+# %% [markdown]
+# ## Remedies for the solver error, measured on (a)
+#
+# Three JKO steps ($t=0.15$) at several $d$, first two runs of the problem sequence, each remedy
+# against the same baseline: a separate 8× larger batch for the potential step (its loss holds the
+# sample estimate of $\int e^{-v}d\nu$), 4× more iterations, and the per-step stopping rule on a
+# held-out estimate of the semi-dual value (at most 4× the iterations).
+
+# %% tags=["remove-input"]
+remedy_rows = []
+for d in P["remedy_dims"]:
+    for run in range(2):
+        for name, cfg in REMEDIES.items():
+            r = recipes.ou_run(d, run, [REMEDY_T], cfg, n_eval=N_EVAL)
+            STORED.append(r)
+            m = r.metrics["times"][str(REMEDY_T)]
+            remedy_rows.append({"d": d, "run": run, "remedy": name, "(a)": m["solver"],
+                                "floor": m["solver_floor"],
+                                "iterations": sum(r.metrics["step_iterations"]),
+                                "train s": r.metrics["train_seconds"]})
+remedies = pd.DataFrame(remedy_rows)
+base = remedies[remedies.remedy == "baseline"].set_index(["d", "run"])["(a)"]
+remedies["gain (decades)"] = [base[d, run] - a for d, run, a in
+                              zip(remedies.d, remedies.run, remedies["(a)"])]
+remedy_table = remedies.groupby(["remedy"], sort=False).agg(
+    **{"median gain (decades)": ("gain (decades)", "median"),
+       "worst gain": ("gain (decades)", "min"), "best gain": ("gain (decades)", "max"),
+       "iterations": ("iterations", "mean"), "train s": ("train s", "mean")}).round(2)
+display(remedy_table)
+display(remedies.pivot_table(index="d", columns="remedy", values="(a)", sort=False).round(2))
+
+# %% [markdown]
+# ## Why the first steps are hard: the variance of $\int e^{-v}\,d\nu$
+#
+# For KL the optimal potential has $e^{-v^\star}=d\mu_{k+1}/d\nu$, so the variance of
+# $e^{-v^\star(y)}$, $y\sim\nu$ — the term of the potential loss (E5) estimated from data — is
+# $\chi^2(\mu_{k+1}\,\|\,\nu)$. For Gaussians it is infinite as soon as $\mu_{k+1}$ has a
+# direction with at least twice $\nu$'s variance: `make_spd_matrix` gives $\nu$ directions of
+# variance down to a few hundredths while $\mu_0=N(0,I)$, so the first steps of most problems
+# have no finite-variance estimator at all (`sjko.reference.chi2_gaussian`).
+
+# %% tags=["remove-input"]
+chi_rows = []
+K_max = int(round(max(P["times"]) / OU_CONFIG.h))
+for d in P["dims"]:
+    for run in range(P["runs"]):
+        A, b = recipes.ou_problem(d, run)
+        nu = ref.Gaussian.of(b, np.linalg.inv(A))
+        seq = ref.gaussian_jko(ref.Gaussian.of(np.zeros(d), np.eye(d)), b, A, OU_CONFIG.h, K_max)
+        chi = [ref.chi2_gaussian(m, nu) for m in seq[1:]]
+        chi_rows.append({"d": d, "run": run, "chi2": chi,
+                         "infinite steps": int(np.sum(np.isinf(chi)))})
+chi_df = pd.DataFrame(chi_rows)
+inf_share = {d: g["infinite steps"].gt(0).mean() for d, g in chi_df.groupby("d")}
+display(pd.DataFrame({"d": list(inf_share),
+                      "runs with an infinite-variance step": [f"{100 * v:.0f}%" for v in
+                                                              inf_share.values()],
+                      "median number of such steps": chi_df.groupby("d")["infinite steps"]
+                      .median().values}).set_index("d").T)
 
 # %% [markdown]
 # ### Where along the flow the solver error arises

@@ -76,7 +76,7 @@ snapshots = sorted({max(1, budget // 10), budget // 3, 2 * budget // 3, budget})
 # the same $h$ and $N$; scored with the same functions; runs not stored here).
 
 # %% tags=["remove-cell"]
-FIG3 = {**paper.fig3_configs(), "sjko-textbook": paper.fig3_companion_config()}
+FIG3 = paper.fig3_configs()
 fig3_runs, fig3_missing, fig3_failed = {}, [], {}
 if P["fig3"] != "skip":
     for toy in MAIN_TOYS:

@@ -38,28 +38,26 @@ FIG3_TOYS = ("25gaussians", "two_circles")
 FIG3_SNAPSHOTS = (5_000, 20_000, 35_000, 40_000, 50_000, 60_000, 100_000)
 
 
+# The budget shared by every Fig. 3 run (the authors' README toy command, at the figure's K).
+FIG3_BUDGET = dict(K=20, iters_per_step=5_000, batch_size=400, lr_transport=1e-4,
+                   lr_potential=2e-5, nz=2, width=128, keep_steps=True)
+
+
 def fig3_configs() -> dict:
-    """{method: SJKOConfig} of Fig. 3 at the paper's budget, "authors-code" preset, seed 0."""
+    """{method: SJKOConfig} of Fig. 3 at the paper's budget, seed 0: S-JKO, source-fixed UOTM and
+    UOTM with the "authors-code" preset (h = 1 with the dimension-averaged cost), and
+    "sjko-textbook", the companion's S-JKO (identity-initialised residual map, shared z, i.i.d.
+    batches) with h = 2 in the textbook cost, which equals the authors' h = 1 in 2-D."""
     from .config import SJKOConfig
 
-    base = SJKOConfig.preset("authors-code", K=20, h=1.0, iters_per_step=5_000, batch_size=400,
-                             lr_transport=1e-4, lr_potential=2e-5, nz=2, width=128,
-                             keep_steps=True)
+    base = SJKOConfig.preset("authors-code", h=1.0, **FIG3_BUDGET)
+    one_step = dict(K=1, iters_per_step=FIG3_BUDGET["K"] * FIG3_BUDGET["iters_per_step"],
+                    keep_steps=False)
     return {"sjko": base,
-            "sf-uotm": base.replace(method="sf-uotm", K=1, iters_per_step=100_000,
-                                    keep_steps=False),
-            "uotm": base.replace(method="uotm", K=1, iters_per_step=100_000, keep_steps=False)}
+            "sf-uotm": base.replace(method="sf-uotm", **one_step),
+            "uotm": base.replace(method="uotm", **one_step),
+            "sjko-textbook": SJKOConfig.preset("textbook", h=2.0, **FIG3_BUDGET)}
 
-
-def fig3_companion_config():
-    """The companion's S-JKO at the same budget: the "textbook" preset (identity-initialised
-    residual map, shared z, i.i.d. batches) with h = 2 in the textbook cost, which equals the
-    authors' h = 1 with the dimension-averaged cost in 2-D."""
-    from .config import SJKOConfig
-
-    return SJKOConfig.preset("textbook", K=20, h=2.0, iters_per_step=5_000, batch_size=400,
-                             lr_transport=1e-4, lr_potential=2e-5, nz=2, width=128,
-                             keep_steps=True)
 
 # The authors' own train.py (device set to CPU, nothing else changed), run with their README's
 # S-JKO toy command on 25-Gaussians (K = 10 x 5 000, KL, seed 1024), and their source-fixed UOTM

@@ -22,14 +22,17 @@ class Flow:
     ``maps[j]`` holds the (sampling) weights after step j: for the reparametrised methods T_j
     itself (mu_{j+1} = T_j # mu, one network evaluation), for "jko-naive" the increment dT_j
     (mu_{j+1} = dT_j o ... o dT_0 # mu, j+1 evaluations). ``maps[j]`` is None for steps that were
-    not kept (``keep_steps=False`` keeps only the last).
+    not kept (``keep_steps=False`` keeps only the last). With EMA, ``maps`` holds the EMA weights
+    and ``raw_maps`` the raw T_j (the map the next step starts from); without EMA they coincide.
     """
 
     def __init__(self, config: SJKOConfig, transport: nn.Module, maps: list[Optional[dict]],
-                 source: Sampler, history: dict, arch: dict) -> None:
+                 source: Sampler, history: dict, arch: dict,
+                 raw_maps: Optional[list[Optional[dict]]] = None) -> None:
         self.config = config
         self.transport = transport
         self.maps = maps
+        self.raw_maps = maps if raw_maps is None else raw_maps
         self.source = source
         self.history = history
         self.arch = arch
@@ -43,16 +46,17 @@ class Flow:
         net.load_state_dict(state)
         return net.eval()
 
-    def _chain(self, step: int) -> list[nn.Module]:
+    def _chain(self, step: int, raw: bool) -> list[nn.Module]:
         if self.config.method == "jko-naive":
             needed = list(range(step))
         else:
             needed = [step - 1]
-        missing = [j + 1 for j in needed if self.maps[j] is None]
+        maps = self.raw_maps if raw else self.maps
+        missing = [j + 1 for j in needed if maps[j] is None]
         if missing:
             raise ValueError(f"step {step} was not kept: train with keep_steps=True to sample "
                              f"intermediate steps (available: {self.available_steps()})")
-        return [self._module(self.maps[j]) for j in needed]
+        return [self._module(maps[j]) for j in needed]
 
     def available_steps(self) -> list[int]:
         """Steps k whose mu_k can be sampled."""
@@ -61,8 +65,10 @@ class Flow:
         return [0] + [j + 1 for j, m in enumerate(self.maps) if m is not None]
 
     @torch.no_grad()
-    def sample(self, n: int, step: Optional[int] = None, seed: Optional[int] = None) -> Tensor:
-        """n samples of mu_step (0 = source, K = last, None = final; EMA weights when enabled)."""
+    def sample(self, n: int, step: Optional[int] = None, seed: Optional[int] = None,
+               raw: bool = False) -> Tensor:
+        """n samples of mu_step (0 = source, K = last, None = final) with the EMA weights when
+        EMA is on, or with the raw T_k if ``raw`` (the same draws of x and z either way)."""
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"n must be a positive integer; got {n!r}")
         step = self.K if step is None else step
@@ -73,7 +79,7 @@ class Flow:
         z = torch.randn(n, self.config.nz, generator=gen) if self.config.nz else None
         if step == 0:
             return x
-        chain = self._chain(step)
+        chain = self._chain(step, raw)
         device = torch.device(self.config.device)
         out = []
         for i in range(0, n, SAMPLE_CHUNK):
@@ -87,7 +93,7 @@ class Flow:
     def save(self, path: Union[str, Path]) -> None:
         """Write the flow to one file (atomically)."""
         atomic_save({"kind": "sjko.Flow", "config": self.config.to_dict(), "maps": self.maps,
-                     "history": self.history, "arch": self.arch,
+                     "history": self.history, "arch": self.arch, "raw_maps": self.raw_maps,
                      "source": repr(self.source)}, Path(path))
 
 
@@ -115,4 +121,5 @@ def load_flow(path: Union[str, Path], transport: Optional[nn.Module] = None,
             raise ValueError(f"{path} was trained with a custom source {blob['source']}: pass "
                              f"load_flow(path, source=<that sampler>)")
         source = StandardNormal(arch["source_shape"])
-    return Flow(config, transport, blob["maps"], source, blob["history"], arch)
+    return Flow(config, transport, blob["maps"], source, blob["history"], arch,
+                blob.get("raw_maps"))

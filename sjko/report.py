@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from .train import TrainingDiverged
 
 
 def mean_std(values: Iterable[float], digits: int = 2) -> str:
@@ -88,22 +91,20 @@ def failure_file(name: str) -> "Path":
     return Path(results_root()) / "failures" / f"{name}.json"
 
 
-def record_failure(name: str, config_dict: dict, error: BaseException) -> None:
-    """Store a failed run's configuration and error (a diverged GAN-like run is a result too)."""
+def record_failure(name: str, config_dict: dict, error: "TrainingDiverged") -> None:
+    """Store a diverged run's configuration and where it diverged (a diverged GAN-like run is a
+    result too)."""
     import json
-    import re
     from datetime import datetime, timezone
 
     from .experiments import code_fingerprint
 
     path = failure_file(name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    m = re.search(r"step k=(\d+), iteration (\d+)", str(error))
     path.write_text(json.dumps({
         "name": name, "config": config_dict, "code_fingerprint": code_fingerprint(),
-        "error": type(error).__name__,
-        "message": str(error), "k": int(m.group(1)) if m else None,
-        "iteration_in_step": int(m.group(2)) if m else None,
+        "error": type(error).__name__, "message": str(error), "k": error.k,
+        "iteration_in_step": error.iteration,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}, indent=1))
 
 

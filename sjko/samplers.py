@@ -64,10 +64,7 @@ class DataStream:
     """Batches of the target as ``SJKOConfig.data_batches`` asks: "iid" draws, "stratified"
     batches of a component toy, or shuffled "epochs" over a data tensor; ``hflip`` flips image
     batches left-right with probability 1/2 per sample (authors' CIFAR-10 pipeline).
-
-    Known limitation: a checkpoint stores rank 0's epoch order, so a multi-process (torchrun)
-    run with "epochs" that is resumed mid-epoch draws rank 0's order on every rank until the
-    epoch ends; single-process runs resume bit for bit.
+    The epoch order and position are part of the training checkpoint (one per process).
     """
 
     def __init__(self, sampler: Sampler, mode: str = "iid", hflip: bool = False) -> None:

@@ -44,7 +44,14 @@ FLOW_NAME = "flow.pt"
 
 
 class TrainingDiverged(FloatingPointError):
-    """A loss became NaN or infinite; the last good checkpoint (if any) is left intact."""
+    """A loss became NaN or infinite at JKO step ``k``, ``iteration`` of that step (0-based,
+    the iteration whose losses are ``loss_v`` and ``loss_T``); the last good checkpoint (if
+    any) is left intact."""
+
+    def __init__(self, message: str, k: int, iteration: int, loss_v: float, loss_T: float
+                 ) -> None:
+        super().__init__(message)
+        self.k, self.iteration, self.loss_v, self.loss_T = k, iteration, loss_v, loss_T
 
 
 @dataclass
@@ -85,6 +92,11 @@ def _frozen(module: nn.Module) -> nn.Module:
     return out
 
 
+def _cpu_state(module: nn.Module) -> dict:
+    """A detached CPU copy of a module's weights (what a flow stores per step)."""
+    return {n: t.detach().cpu().clone() for n, t in module.state_dict().items()}
+
+
 def _lr_factor(config: SJKOConfig, k: int, it: int, global_it: int, base: float) -> float:
     """Cosine schedule: the multiplier of the base learning rate at this iteration."""
     if config.cosine_lr == "none":
@@ -122,9 +134,11 @@ class Trainer:
         if (transport is None or potential is None) and len(shape) != 1:
             raise ValueError(f"default networks are MLPs for vector data; samples of shape "
                              f"{shape} need transport= and potential= networks")
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(config.seed)
-            default_T, default_v = default_networks(config.network, d, config.nz, width, depth)
+        if transport is None or potential is None:  # both built, so each keeps its seed's init
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(config.seed)
+                default_T, default_v = default_networks(config.network, d, config.nz, width,
+                                                        depth)
             if transport is None:
                 self.arch["transport"] = dict(network=config.network, d=d, nz=config.nz,
                                               width=width, depth=depth)
@@ -144,6 +158,7 @@ class Trainer:
         self.T_old: nn.Module = Identity()
         self.frozen: list[nn.Module] = []
         self.maps: list[Optional[dict]] = []
+        self.raw_maps: list[Optional[dict]] = []  # raw T_k beside EMA maps (empty without EMA)
         self.rank, self.world = rank_and_world()
         broadcast_parameters(self.T)
         broadcast_parameters(self.v)
@@ -176,12 +191,14 @@ class Trainer:
                              f"{tuple(w.shape)}")
 
     # -- sampling -----------------------------------------------------------------------------
-    def _draw(self, n: int) -> tuple[Tensor, Optional[Tensor], Optional[Tensor]]:
-        x = self.source(n, self.gen).to(self.device)
+    def _draw(self, n: int, gen: torch.Generator
+              ) -> tuple[Tensor, Optional[Tensor], Optional[Tensor]]:
+        """n source samples with the noise draws (z1 for T_old, z2 for T) from ``gen``."""
+        x = self.source(n, gen).to(self.device)
         if not self.config.nz:
             return x, None, None
-        z1 = torch.randn(n, self.config.nz, generator=self.gen).to(self.device)
-        z2 = torch.randn(n, self.config.nz, generator=self.gen).to(self.device) \
+        z1 = torch.randn(n, self.config.nz, generator=gen).to(self.device)
+        z2 = torch.randn(n, self.config.nz, generator=gen).to(self.device) \
             if self.config.independent_z else z1
         return x, z1, z2
 
@@ -208,7 +225,7 @@ class Trainer:
         self._set_lr()
         # potential step (E5)
         Bv = c.potential_batch
-        x, z1, z2 = self._draw(Bv)
+        x, z1, z2 = self._draw(Bv, self.gen)
         with torch.no_grad():
             prev, fake = self._push(x, z1, z2)
             fake_cost = transport_cost(prev, fake, h, c.cost)
@@ -223,7 +240,7 @@ class Trainer:
         average_gradients(self.v)
         self.opt_v.step()
         # map step (E6)
-        x, z1, z2 = self._draw(B)
+        x, z1, z2 = self._draw(B, self.gen)
         prev, new = self._push(x, z1, z2)
         self.v.requires_grad_(False)
         loss_T = transport_loss(transport_cost(prev, new, h, c.cost), self.v(new), self.psi2,
@@ -243,12 +260,8 @@ class Trainer:
         c = self.config
         if self.held_out is None:
             gen = torch.Generator().manual_seed(c.seed + 1_000_003 * (self.k + 1))
-            saved, self.gen = self.gen, gen
-            try:
-                self.held_out = (*self._draw(c.stop_samples),
-                                 self.target(c.stop_samples, gen).to(self.device))
-            finally:
-                self.gen = saved
+            self.held_out = (*self._draw(c.stop_samples, gen),
+                             self.target(c.stop_samples, gen).to(self.device))
         x, z1, z2, y = self.held_out
         with torch.no_grad():
             prev, fake = self._push(x, z1, z2)
@@ -275,7 +288,9 @@ class Trainer:
         """Freeze what step k produced and set up step k+1 (PAPER §5, "code" notes)."""
         c = self.config
         last = self.k == c.K - 1
-        state = {n: t.detach().cpu().clone() for n, t in self.sampling_map().state_dict().items()}
+        state = _cpu_state(self.sampling_map())
+        if self.T_ema is not None:
+            self.raw_maps.append(_cpu_state(self.T) if (c.keep_steps or last) else None)
         if c.method == "jko-naive":
             self.maps.append(state)
             if not last:
@@ -318,9 +333,10 @@ class Trainer:
             "T_old": None if isinstance(self.T_old, (Identity, Composition))
             else self.T_old.state_dict(),
             "frozen": [m.state_dict() for m in self.frozen], "maps": self.maps,
+            "raw_maps": self.raw_maps,
             "history": self.history, "step_elapsed": self.step_elapsed,
             "gen": gather_objects(self.gen.get_state()), "torch_rng": torch.get_rng_state(),
-            "data": self.data.state_dict(),
+            "data": gather_objects(self.data.state_dict()),
         }
 
     def checkpoint(self, path: Optional[Path]) -> None:
@@ -347,24 +363,23 @@ class Trainer:
             self.frozen.append(m)
         if self.frozen:
             self.T_old = Composition(self.frozen)
-        self.maps, self.history = s["maps"], s["history"]
+        self.maps, self.raw_maps, self.history = s["maps"], s["raw_maps"], s["history"]
         self.step_elapsed = s["step_elapsed"]
         if len(s["gen"]) != self.world:
             raise ValueError(f"checkpoint was written by {len(s['gen'])} process(es); resume it "
                              f"with the same number (now {self.world})")
         self.gen.set_state(s["gen"][self.rank])
         torch.set_rng_state(s["torch_rng"])
-        self.data.load_state_dict(s["data"])
+        self.data.load_state_dict(s["data"][self.rank])
 
     def flow(self) -> Flow:
         return Flow(self.config, _frozen(self.T).cpu(), self.maps, self.source, self.history,
-                    self.arch)
+                    self.arch, self.raw_maps or None)
 
     def sample_now(self, n: int, seed: int = 0) -> Tensor:
         """Samples of the current model (T_k in training), for callbacks."""
         flow = Flow(self.config, _frozen(self.T).cpu(), self.maps + [
-            {n_: t.detach().cpu().clone() for n_, t in self.sampling_map().state_dict().items()}],
-            self.source, self.history, self.arch)
+            _cpu_state(self.sampling_map())], self.source, self.history, self.arch)
         return flow.sample(n, seed=seed)
 
 
@@ -423,7 +438,7 @@ def train(target: SamplerLike, config: SJKOConfig, source: Optional[SamplerLike]
                     raise TrainingDiverged(
                         f"non-finite loss at step k={trainer.k}, iteration {trainer.it} "
                         f"(loss_v={loss_v}, loss_T={loss_T}){where}. Lower the learning rates "
-                        f"or h, or add an R1 penalty.")
+                        f"or h, or add an R1 penalty.", trainer.k, trainer.it, loss_v, loss_T)
                 trainer.it += 1
                 trainer.step_elapsed += time.perf_counter() - t0
                 hist = trainer.history

@@ -1,4 +1,6 @@
 """Checkpoint/resume: bit-exact resumption, atomic files, clear errors."""
+import math
+
 import pytest
 import torch
 
@@ -96,8 +98,11 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
         x = toy(n, g)
         return x * float("inf") if calls["n"] > 45 else x
 
-    with pytest.raises(sjko.TrainingDiverged, match="non-finite loss at step k=1.*intact"):
+    with pytest.raises(sjko.TrainingDiverged, match="non-finite loss at step k=1.*intact") as err:
         sjko.train(poisoned, CFG, checkpoint_dir=tmp_path, progress=False)
+    assert err.value.k == 1 and err.value.iteration > 10  # after the last good checkpoint
+    assert f"k=1, iteration {err.value.iteration} " in str(err.value)
+    assert not math.isfinite(err.value.loss_v)
     good = _load(tmp_path / CHECKPOINT_NAME)
     assert (good["k"], good["it"]) == (1, 10)
     assert all(torch.isfinite(t).all() for t in good["T"].values())
@@ -131,3 +136,16 @@ def test_load_only_mode_raises_for_missing_runs(tmp_path, monkeypatch):
     experiments.run_or_load("demo", {"a": 1}, lambda folder: {"x": 1})
     monkeypatch.setenv("SJKO_LOAD_ONLY", "1")
     assert experiments.run_or_load("demo", {"a": 1}, lambda folder: {"x": 2}).metrics == {"x": 1}
+
+
+def test_flow_keeps_raw_maps_beside_ema_and_saves_them(tmp_path):
+    flow = sjko.train(sjko.get_toy("moons"), CFG, checkpoint_dir=tmp_path, progress=False)
+    raw_last = _load(tmp_path / CHECKPOINT_NAME)["T"]  # the raw T at the end of training
+    assert all(torch.equal(raw_last[n], flow.raw_maps[-1][n]) for n in raw_last)
+    ema, raw = flow.sample(64, step=2, seed=0), flow.sample(64, step=2, seed=0, raw=True)
+    assert not torch.allclose(ema, raw)
+    flow.save(tmp_path / "f.pt")
+    back = sjko.load_flow(tmp_path / "f.pt")
+    assert torch.equal(back.sample(64, step=2, seed=0, raw=True), raw)
+    plain = sjko.train(sjko.get_toy("moons"), CFG.replace(ema=None, K=1), progress=False)
+    assert torch.equal(plain.sample(32, seed=0, raw=True), plain.sample(32, seed=0))

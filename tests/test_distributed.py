@@ -12,7 +12,9 @@ import sjko
 from sjko.train import CHECKPOINT_NAME
 
 CFG = sjko.SJKOConfig(K=2, h=1.0, iters_per_step=6, batch_size=32, nz=2, width=16, depth=1,
-                      lr_transport=1e-3, lr_potential=1e-3, r1=0.1, checkpoint_every=3, seed=2)
+                      lr_transport=1e-3, lr_potential=1e-3, r1=0.1, checkpoint_every=3, seed=2,
+                      data_batches="epochs")
+DATA = sjko.get_toy("8gaussians")(512, torch.Generator().manual_seed(0))  # a finite data set
 
 
 def _free_port() -> int:
@@ -32,7 +34,7 @@ def _worker(rank, world, port, out_dir):
             p.grad = torch.full_like(p, float(rank + 1))
         average_gradients(lin)
         torch.save([p.grad for p in lin.parameters()], os.path.join(out_dir, f"grad{rank}.pt"))
-        flow = sjko.train(sjko.get_toy("8gaussians"), CFG, progress=False,
+        flow = sjko.train(DATA, CFG, progress=False,
                           checkpoint_dir=os.path.join(out_dir, "ckpt"))
         torch.save(flow.maps[-1], os.path.join(out_dir, f"rank{rank}.pt"))
     finally:
@@ -59,7 +61,7 @@ def test_both_ranks_end_with_identical_networks(two_ranks):
 
 
 def test_ranks_draw_different_batches_so_training_differs_from_one_process(two_ranks):
-    single = sjko.train(sjko.get_toy("8gaussians"), CFG, progress=False).maps[-1]
+    single = sjko.train(DATA, CFG, progress=False).maps[-1]
     a = torch.load(two_ranks / "rank0.pt")
     assert not all(torch.equal(a[n], single[n]) for n in a)
 
@@ -67,4 +69,7 @@ def test_ranks_draw_different_batches_so_training_differs_from_one_process(two_r
 def test_rank_zero_writes_the_checkpoint_with_every_rank_rng(two_ranks):
     ckpt = torch.load(two_ranks / "ckpt" / CHECKPOINT_NAME, weights_only=False)
     assert len(ckpt["gen"]) == 2 and not torch.equal(ckpt["gen"][0], ckpt["gen"][1])
+    # each rank's epoch order, so a resumed run continues every rank's own pass
+    orders = [state["order"] for state in ckpt["data"]]
+    assert len(orders) == 2 and not torch.equal(orders[0], orders[1])
     assert (two_ranks / "ckpt" / "flow.pt").exists()

@@ -158,3 +158,20 @@ def test_bad_inputs_raise_clear_errors():
         sjko.train([1, 2, 3], TINY, progress=False)
     with pytest.raises(ValueError, match="networks do not fit the data"):
         sjko.train(torch.randn(10, 2), TINY, transport=TransportMap(3, 2, 16, 1), progress=False)
+
+
+def test_given_networks_are_used_without_building_default_ones(monkeypatch):
+    """With transport= and potential= given, no default MLP is built (for images those would be
+    width max(128, 8d): gigabytes for CIFAR-10)."""
+    import importlib
+
+    train_module = importlib.import_module("sjko.train")  # the module, not sjko.train()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("default networks built although both networks were given")
+
+    monkeypatch.setattr(train_module, "default_networks", refuse)
+    cfg = sjko.SJKOConfig(K=1, iters_per_step=2, batch_size=8, nz=2, width=8, depth=1)
+    T, v = sjko.networks.TransportMap(2, 2, 8, 1), sjko.networks.Potential(2, 8, 1)
+    flow = sjko.train(sjko.get_toy("moons"), cfg, transport=T, potential=v, progress=False)
+    assert flow.sample(4).shape == (4, 2)

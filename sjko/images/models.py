@@ -23,7 +23,8 @@ SQRT_HALF = 1.0 / math.sqrt(2.0)
 
 
 def _groups(ch: int) -> int:
-    return min(32, max(1, ch // 4))
+    """Group count of a group norm over ``ch`` channels: at most 32 and a divisor of ``ch``."""
+    return math.gcd(32, ch)
 
 
 class ZEmbedding(nn.Module):
@@ -183,6 +184,42 @@ class SmallMap(nn.Module):
         for b in self.blocks:
             h = b(h, s)
         return torch.tanh(self.conv_out(F.silu(self.norm_out(h, s))))
+
+
+class EncoderDecoderMap(nn.Module):
+    """T(x, z) that works at a quarter of the resolution inside (a CPU-scale map).
+
+    Two strided convolutions encode x to ``2 ch`` maps at r/4 and a ``code``-vector; z joins the
+    code; two transposed convolutions (DCGAN's generator) decode to ``ch / 2`` maps at r, which
+    a last convolution reads together with x itself (so T can stay near the identity), then tanh.
+    """
+
+    def __init__(self, channels: int = 1, resolution: int = 28, ch: int = 64, code: int = 128,
+                 nz: int = 32) -> None:
+        super().__init__()
+        if resolution % 4:
+            raise ValueError(f"EncoderDecoderMap needs a resolution divisible by 4, "
+                             f"got {resolution}")
+        self.nz, r = nz, resolution // 4
+        self.encode = nn.Sequential(
+            nn.Conv2d(channels, ch, 4, 2, 1), nn.LeakyReLU(0.2),
+            nn.Conv2d(ch, 2 * ch, 4, 2, 1), nn.LeakyReLU(0.2), nn.Flatten(),
+            nn.Linear(2 * ch * r * r, code), nn.LeakyReLU(0.2))
+        self.join = nn.Sequential(nn.Linear(code + nz, 2 * ch * r * r), nn.ReLU(),
+                                  nn.Unflatten(1, (2 * ch, r, r)))
+        self.decode = nn.Sequential(
+            nn.ConvTranspose2d(2 * ch, ch, 4, 2, 1), nn.ReLU(),
+            nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1), nn.ReLU())
+        self.out = nn.Conv2d(ch // 2 + channels, channels, 3, padding=1)
+
+    def forward(self, x: Tensor, z: Optional[Tensor] = None) -> Tensor:
+        if z is None and self.nz:
+            raise ValueError("EncoderDecoderMap needs the auxiliary noise z (SJKOConfig.nz >= 1)")
+        code = self.encode(x)
+        if self.nz:
+            code = torch.cat([code, z], dim=1)
+        h = self.decode(self.join(code))
+        return torch.tanh(self.out(torch.cat([h, x], dim=1)))
 
 
 class DCGANPotential(nn.Module):

@@ -46,7 +46,7 @@ from IPython.display import Markdown, display
 import matplotlib.pyplot as plt
 
 import sjko
-from sjko import experiments, paper, plotting, recipes, report
+from sjko import batch, experiments, paper, plotting, recipes, report
 from sjko import reference as ref
 
 PROFILES = {
@@ -95,6 +95,11 @@ def fmt(values) -> str:
 
 
 # %% tags=["remove-cell"]
+# every training run of this page, one single-thread process per core, into the result cache
+batch.prefetch(recipes.ou_run, [dict(d=d, run=run, times=P["times"], config=OU_CONFIG,
+                                     n_eval=N_EVAL) for d in P["dims"] for run in range(P["runs"])]
+               + [dict(d=d, run=run, times=[REMEDY_T], config=cfg, n_eval=N_EVAL)
+                  for d in P["remedy_dims"] for run in range(2) for cfg in REMEDIES.values()])
 rows = []
 for d in P["dims"]:
     for run in range(P["runs"]):
@@ -267,6 +272,18 @@ CASES = {"overlapping N(1.5, 0.5²), h = 0.5": (recipes.Target1D(1.5, 0.5), 0.5)
          "far N(4, 0.5²), h = 0.1": (recipes.Target1D(4.0, 0.5), 0.1)}
 base1d = sjko.SJKOConfig(K=P["K1d"], iters_per_step=P["N1d"], batch_size=512, nz=0, width=64,
                          lr_transport=3e-4, lr_potential=1e-3, cosine_lr="per-step")
+far_target, far_h = CASES["far N(4, 0.5²), h = 0.1"]
+far_remedies = {"baseline": {}, "potential batch ×16": dict(potential_batch_size=8192),
+                "iterations ×4": dict(iters_per_step=4 * P["N1d"]),
+                "stopping rule (≤ ×4)": dict(iters_per_step=4 * P["N1d"], stop_tol=0.01,
+                                             stop_every=50, stop_patience=3)}
+batch.prefetch(recipes.flow_1d_run,
+               [dict(target=target, config=base1d.replace(h=h, divergence=div, seed=seed),
+                     cells=P["cells"]) for target, h in CASES.values() for div in ["kl", "jsd"]
+                for seed in P["seeds1d"]]
+               + [dict(target=far_target, config=base1d.replace(K=1, h=far_h, seed=seed,
+                                                                **change), cells=P["cells"])
+                  for change in far_remedies.values() for seed in P["seeds1d"]])
 rows1d = []
 for case, (target, h) in CASES.items():
     for div in ["kl", "jsd"]:
@@ -277,11 +294,6 @@ for case, (target, h) in CASES.items():
             for s in r.metrics["steps"]:
                 rows1d.append({"case": case, "divergence": div, "seed": seed, **s})
 d1 = pd.DataFrame(rows1d)
-far_target, far_h = CASES["far N(4, 0.5²), h = 0.1"]
-far_remedies = {"baseline": {}, "potential batch ×16": dict(potential_batch_size=8192),
-                "iterations ×4": dict(iters_per_step=4 * P["N1d"]),
-                "stopping rule (≤ ×4)": dict(iters_per_step=4 * P["N1d"], stop_tol=0.01,
-                                             stop_every=50, stop_patience=3)}
 far_rows = []
 for name, change in far_remedies.items():
     for seed in P["seeds1d"]:

@@ -9,8 +9,10 @@ import sjko
 from sjko.images import data, fid, models
 from sjko.networks import count_parameters
 
-# parameter counts of the presets at 32x32 RGB with nz = 100 (printed by the images notebook)
-PRESET_COUNTS = {"large": (43_981_827, 9_801_217), "small": (181_651, 167_649)}
+# parameter counts of the presets at 32x32 RGB with nz = 100; the large potential has exactly
+# the count of the authors' Discriminator_small(nc=3, ngf=64) (models/ncsnpp/discriminator.py:
+# 1x1 conv, four DownConvBlocks, the stddev channel's 3x3 conv, the linear read-out)
+PRESET_COUNTS = {"large": (43_981_827, 12_247_809), "small": (181_651, 167_649)}
 
 
 @pytest.mark.parametrize("preset", sorted(PRESET_COUNTS))
@@ -20,19 +22,35 @@ def test_preset_parameter_counts(preset):
 
 
 @pytest.mark.parametrize("preset,channels,res", [("small", 1, 16), ("tiny", 1, 16),
-                                                 ("ncspp-small", 3, 32), ("tiny", 3, 8)])
+                                                 ("ncspp-small", 3, 32), ("tiny", 3, 8),
+                                                 ("encdec", 1, 28), ("encdec", 3, 32)])
 def test_maps_keep_the_shape_and_potentials_give_one_value(preset, channels, res):
     T, v = models.build(preset, channels, res, 8)
     x, z = torch.randn(3, channels, res, res), torch.randn(3, 8)
     y = T(x, z)
     assert y.shape == x.shape and y.abs().max() <= 1
     assert v(y).shape == (3,)
-    # z matters: the map is stochastic through the adaptive group norms once they are trained
+    # z matters: (trained) adaptive group norms, or the encoder-decoder's code
     with torch.no_grad():
         for m in T.modules():
             if isinstance(m, models.AdaGN):
                 m.style.weight.normal_()
     assert not torch.allclose(T(x, z), T(x, torch.randn(3, 8)))
+
+
+def test_minibatch_stddev_sees_a_collapsed_batch():
+    layer = models.MinibatchStd(4)
+    diverse = torch.randn(8, 3, 4, 4)
+    collapsed = diverse[:1].repeat(8, 1, 1, 1)
+    assert layer(collapsed)[:, -1].max() < 1e-3 < layer(diverse)[:, -1].min()
+    assert torch.equal(layer(diverse)[:, :3], diverse)
+    # v of one sample depends on its group: change a group-mate, the first sample's value moves
+    v = models.DDGANPotential(1, 8, (1, 2, 2), batch_stddev=4)
+    y = torch.randn(4, 1, 16, 16)
+    other = y.clone()
+    other[1] = torch.randn(1, 16, 16)
+    assert not torch.allclose(v(y)[0], v(other)[0])
+    assert v(torch.randn(3, 1, 16, 16)).shape == (3,)  # batch not divisible by the group
 
 
 def test_map_errors_are_clear():
@@ -42,6 +60,8 @@ def test_map_errors_are_clear():
         models.SmallMap(1, 8, 1, 4)(torch.randn(1, 1, 8, 8))
     with pytest.raises(ValueError, match="unknown image preset"):
         models.build("huge", 3, 32, 4)
+    with pytest.raises(ValueError, match="divisible by 4"):
+        models.EncoderDecoderMap(1, 30)
 
 
 def test_digits_are_real_offline_images_in_range():
@@ -228,9 +248,10 @@ def test_digit_metrics_rank_the_sanity_cases():
     train, y_train = data.mnist("train", labels=True)
     held, y_held = data.mnist("held-out", labels=True)
     ref, real = train[::3], held[::4]  # every class (both splits are sorted by class)
-    cases = q.sanity_cases(real, seed=0)
+    cases = q.sanity_cases(real, seed=0, train=train)
     assert set(cases) == {"real held-out", "noise", "speckle 5 %", "blur (σ = 1 px)",
-                          "dilated (3×3)", "shifted 1 px", "one repeated digit"}
+                          "dilated (3×3)", "shifted 1 px", "one repeated digit",
+                          "training copies"}
     pix = {name: q.precision_recall(ref, x) for name, x in cases.items()}
     assert min(pix["real held-out"]) > 0.6
     assert pix["noise"][0] < 0.05 and pix["speckle 5 %"][0] < 0.2
@@ -244,6 +265,14 @@ def test_digit_metrics_rank_the_sanity_cases():
     assert feat["real held-out"][1] > feat["blur (σ = 1 px)"][1] + 0.3
     fid_real = q.feature_fid(f_ref, q.classifier_features(clf, real))
     assert fid_real < q.feature_fid(f_ref, q.classifier_features(clf, cases["noise"]))
+    # the copy check flags training digits, not fresh ones; the rule accepts real digits only
+    assert q.copy_share(train, held, real) < 0.05 < 0.9 < q.copy_share(
+        train, held, cases["training copies"])
+    scores = q.DigitScores(train, held, clf)
+    verdict = {name: q.accepted(scores(x)) for name, x in cases.items()}
+    assert verdict["real held-out"] and verdict["shifted 1 px"]
+    assert not any(verdict[n] for n in ("noise", "speckle 5 %", "blur (σ = 1 px)",
+                                        "one repeated digit", "training copies"))
 
 
 def test_precision_recall_on_a_known_configuration():

@@ -1,6 +1,6 @@
 """Train an image flow from the command line, on one process or many (torchrun)::
 
-    python -m sjko.images.cli --dataset mnist --size 28 --preset tiny --out runs/mnist
+    python -m sjko.images.cli --dataset mnist --size 28 --preset encdec --out runs/mnist
     # the authors' README CIFAR-10 command (S-JKO, KL; 4 GPUs x 64 = their batch of 256):
     torchrun --nproc_per_node 4 -m sjko.images.cli --dataset cifar10 --data-root data \\
         --preset large --K 100 --N0 10000 --N 2000 --h 0.1 --batch 64 --nz 100 --ema 0.9999 \\
@@ -34,10 +34,10 @@ from .recipe import load_dataset
 def parse(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m sjko.images.cli", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--dataset", default="digits", help="mnist, digits, cifar10 or an image folder")
+    p.add_argument("--dataset", default="mnist", help="mnist, digits, cifar10 or an image folder")
     p.add_argument("--data-root", default="data")
-    p.add_argument("--size", type=int, default=16)
-    p.add_argument("--preset", default="tiny")
+    p.add_argument("--size", type=int, default=28)
+    p.add_argument("--preset", default="encdec")
     p.add_argument("--method", default="sjko")
     p.add_argument("--algorithm", default="authors-code",
                    choices=["textbook", "paper", "authors-code"])

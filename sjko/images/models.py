@@ -5,7 +5,10 @@
   driven by an embedding of the noise z, as DDGAN's generator. Presets "large" (PAPER §6) and
   "small".
 * :class:`SmallMap` + :class:`DCGANPotential` -- the small DCGAN/ResNet pair.
-* :class:`DDGANPotential` -- DDGAN-style residual discriminators used as potentials v(y) -> [n].
+* :class:`EncoderDecoderMap` -- a map that works at a quarter of the resolution inside: the
+  CPU-scale MNIST map.
+* :class:`DDGANPotential` -- the authors' (DDGAN's) small discriminator, minibatch-stddev channel
+  included, as a potential v(y) -> [n].
 
 All maps take (x, z) with x of the data's shape and z of shape [n, nz], and end in tanh (data in
 [-1, 1]); potentials return one value per sample.
@@ -222,15 +225,37 @@ class EncoderDecoderMap(nn.Module):
         return torch.tanh(self.out(torch.cat([h, x], dim=1)))
 
 
-class DCGANPotential(nn.Module):
-    """The small potential: strided convolutions with LeakyReLU, then a linear read-out."""
+class MinibatchStd(nn.Module):
+    """Append one channel: the feature standard deviation across groups of ``group`` samples
+    (StyleGAN / DDGAN discriminators, as the authors' potentials). v(y) of one sample then
+    depends on the other samples of its group -- what lets a potential see a collapsed batch."""
 
-    def __init__(self, channels: int = 3, resolution: int = 32, ch: int = 64) -> None:
+    def __init__(self, group: int = 4) -> None:
+        super().__init__()
+        self.group = group
+
+    def forward(self, h: Tensor) -> Tensor:
+        n, c, hh, ww = h.shape
+        group = math.gcd(n, self.group)  # the authors' code needs n divisible by the group
+        std = torch.sqrt(h.view(group, -1, c, hh, ww).var(0, unbiased=False) + 1e-8)
+        std = std.mean([1, 2, 3]).view(-1, 1, 1, 1).repeat(group, 1, hh, ww)
+        return torch.cat([h, std], 1)
+
+
+class DCGANPotential(nn.Module):
+    """The small potential: strided convolutions with LeakyReLU, then (``batch_stddev`` > 0) a
+    minibatch-stddev channel and a 3x3 convolution, then a linear read-out."""
+
+    def __init__(self, channels: int = 3, resolution: int = 32, ch: int = 64,
+                 batch_stddev: int = 0) -> None:
         super().__init__()
         layers, cur, res = [], channels, resolution
         for mult in (1, 2, 4):
             layers += [nn.Conv2d(cur, ch * mult, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
             cur, res = ch * mult, res // 2
+        if batch_stddev:
+            layers += [MinibatchStd(batch_stddev), nn.Conv2d(cur + 1, cur, 3, padding=1),
+                       nn.LeakyReLU(0.2)]
         self.features = nn.Sequential(*layers)
         self.out = nn.Linear(cur * res * res, 1)
 
@@ -239,54 +264,67 @@ class DCGANPotential(nn.Module):
 
 
 class DownBlock(nn.Module):
-    """DDGAN discriminator block: conv-LReLU-conv, average-pool, rescaled 1x1 skip."""
+    """The authors' (DDGAN's) discriminator block: LReLU-conv-LReLU, optional 2x down-sampling,
+    conv, plus a 1x1 skip of the (down-sampled) input, rescaled by 1/sqrt 2. Down-sampling is
+    2x2 average pooling here (theirs: an FIR (1, 3, 3, 1) filter)."""
 
-    def __init__(self, cin: int, cout: int) -> None:
+    def __init__(self, cin: int, cout: int, downsample: bool = True) -> None:
         super().__init__()
         self.c1 = nn.Conv2d(cin, cout, 3, padding=1)
         self.c2 = nn.Conv2d(cout, cout, 3, padding=1)
         self.skip = nn.Conv2d(cin, cout, 1, bias=False)
+        self.downsample = downsample
 
     def forward(self, x: Tensor) -> Tensor:
-        h = self.c2(F.leaky_relu(self.c1(F.leaky_relu(x, 0.2)), 0.2))
-        return (F.avg_pool2d(h, 2) + F.avg_pool2d(self.skip(x), 2)) * SQRT_HALF
+        h = F.leaky_relu(self.c1(F.leaky_relu(x, 0.2)), 0.2)
+        if self.downsample:
+            h, x = F.avg_pool2d(h, 2), F.avg_pool2d(x, 2)
+        return (self.c2(h) + self.skip(x)) * SQRT_HALF
 
 
 class DDGANPotential(nn.Module):
-    """DDGAN-style residual potential: down-sampling blocks, sum pooling, linear read-out."""
+    """The authors' small discriminator (DDGAN's ``Discriminator_small``) as a potential: a 1x1
+    convolution to ``ch * ch_mult[0]`` channels, :class:`DownBlock` s (the first at full
+    resolution), a minibatch-stddev channel, a 3x3 convolution, sum pooling, a linear read-out."""
 
-    def __init__(self, channels: int = 3, ch: int = 64, ch_mult: Sequence[int] = (2, 4, 8, 8)
-                 ) -> None:
+    def __init__(self, channels: int = 3, ch: int = 64, ch_mult: Sequence[int] = (2, 2, 4, 8, 8),
+                 batch_stddev: int = 4) -> None:
         super().__init__()
-        self.conv_in = nn.Conv2d(channels, ch, 1)
-        cur, blocks = ch, []
-        for mult in ch_mult:
-            blocks.append(DownBlock(cur, ch * mult))
+        cur = ch * ch_mult[0]
+        self.conv_in = nn.Conv2d(channels, cur, 1)
+        blocks = []
+        for i, mult in enumerate(ch_mult[1:]):
+            blocks.append(DownBlock(cur, ch * mult, downsample=i > 0))
             cur = ch * mult
         self.blocks = nn.Sequential(*blocks)
+        self.std = MinibatchStd(batch_stddev) if batch_stddev else nn.Identity()
+        self.final = nn.Conv2d(cur + (1 if batch_stddev else 0), cur, 3, padding=1)
         self.out = nn.Linear(cur, 1)
 
     def forward(self, y: Tensor) -> Tensor:
-        h = F.leaky_relu(self.blocks(self.conv_in(y)), 0.2)
+        h = F.leaky_relu(self.final(self.std(self.blocks(self.conv_in(y)))), 0.2)
         return self.out(h.sum(dim=(2, 3))).squeeze(-1)
 
 
 PRESETS = {
     "large": dict(map=lambda c, r, nz: NCSNppMap(c, r, 128, (1, 2, 2, 2), 2, (16,), nz),
-                  potential=lambda c, r: DDGANPotential(c, 64, (2, 4, 8, 8))),
+                  potential=lambda c, r: DDGANPotential(c, 64, (2, 2, 4, 8, 8))),
     "small": dict(map=lambda c, r, nz: SmallMap(c, 48, 3, nz),
                   potential=lambda c, r: DCGANPotential(c, r, 32)),
     "tiny": dict(map=lambda c, r, nz: SmallMap(c, 16, 2, nz, 32),
                  potential=lambda c, r: DCGANPotential(c, r, 16)),
+    "encdec": dict(map=lambda c, r, nz: EncoderDecoderMap(c, r, 32, 128, nz),
+                   potential=lambda c, r: DCGANPotential(c, r, 32, batch_stddev=4)),
     "ncspp-small": dict(map=lambda c, r, nz: NCSNppMap(c, r, 32, (1, 2, 2), 1, (), nz, 128),
-                        potential=lambda c, r: DDGANPotential(c, 32, (2, 4, 4))),
+                        potential=lambda c, r: DDGANPotential(c, 32, (2, 2, 4, 4))),
 }
 
 
 def build(preset: str, channels: int, resolution: int, nz: int) -> tuple[nn.Module, nn.Module]:
     """(map, potential) of a preset: "large" (PAPER §6: NCSN++ map, DDGAN potential), "small"
-    (the DCGAN/ResNet pair), "tiny" (a 4x narrower pair for 2-core CPU runs) or "ncspp-small"
-    (a narrow NCSN++)."""
+    (the DCGAN/ResNet pair), "tiny" (a 4x narrower pair), "encdec" (the CPU-scale pair: an
+    :class:`EncoderDecoderMap` working at a quarter resolution and a small DCGAN potential) or
+    "ncspp-small" (a narrow NCSN++)."""
     if preset not in PRESETS:
         raise ValueError(f"unknown image preset {preset!r}; available: {sorted(PRESETS)}")
     p = PRESETS[preset]

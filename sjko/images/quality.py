@@ -6,9 +6,13 @@
 * :class:`DigitClassifier` / :func:`train_classifier` -- a small CNN trained on the MNIST
   training split: class shares of the samples, and a feature space for precision / recall and a
   Fréchet distance (:func:`feature_fid`).
+* :func:`copy_share` -- the share of samples nearer to a training digit than almost any real
+  held-out digit is (memorisation).
 * :func:`sanity_cases` -- real held-out digits, pure noise, speckled, blurred, thickened
-  (dilated), 1-px shifted digits and a single repeated digit: a metric is trusted only after it
-  ranks these correctly.
+  (dilated), 1-px shifted digits, a single repeated digit and copies of training digits: a
+  metric is trusted only after it ranks these correctly.
+* :class:`DigitScores` -- all of the above for one set of samples, and :data:`RULE`, the
+  acceptance rule the images page applies (chosen on the sanity cases).
 """
 from __future__ import annotations
 
@@ -119,10 +123,61 @@ def feature_fid(real_features: Tensor, fake_features: Tensor) -> float:
                                 *statistics(np.asarray(fake_features, np.float64)))
 
 
-def sanity_cases(real: Tensor, seed: int = 0) -> dict[str, Tensor]:
+def _nearest_distance(x: Tensor, reference: Tensor) -> Tensor:
+    """Pixel-space distance of each row of x to its nearest row of reference."""
+    ref = reference.flatten(1)
+    return torch.cat([torch.cdist(c.flatten(1), ref).min(1).values for c in x.split(500)])
+
+
+def copy_share(train: Tensor, held_out: Tensor, x: Tensor, quantile: float = 0.01) -> float:
+    """Share of ``x`` closer (pixel L2) to its nearest training digit than the ``quantile`` of
+    the held-out digits' nearest-training distances: about ``quantile`` for fresh digits, near
+    1 for a sampler that reproduces training digits."""
+    threshold = torch.quantile(_nearest_distance(held_out, train), quantile)
+    return float((_nearest_distance(x, train) < threshold).float().mean())
+
+
+# The acceptance rule "these samples are digits" (chosen on the sanity cases, images page):
+# (metric, lower bound, upper bound) -- None for no bound.
+RULE = (("pixel_precision", 0.4, None), ("feature_precision", 0.7, None),
+        ("feature_recall", 0.6, None), ("share_min", 0.05, None), ("share_max", None, 0.15),
+        ("copy_share", None, 0.05))
+
+
+class DigitScores:
+    """Scores of digit samples against fixed references: ``train`` (the 4 000 training digits,
+    the manifold of precision / recall and the copy check), ``held_out`` (the copy threshold)
+    and a trained :class:`DigitClassifier` (features and class shares)."""
+
+    def __init__(self, train: Tensor, held_out: Tensor, classifier: DigitClassifier) -> None:
+        self.train, self.held_out, self.classifier = train, held_out, classifier
+        self.train_features = classifier_features(classifier, train)
+
+    def __call__(self, x: Tensor) -> dict[str, float]:
+        if x.shape[1:] != self.train.shape[1:]:
+            raise ValueError(f"samples of shape {tuple(x.shape[1:])} but the reference digits "
+                             f"are {tuple(self.train.shape[1:])}")
+        feats = classifier_features(self.classifier, x)
+        shares = class_shares(self.classifier, x)
+        px, fx = precision_recall(self.train, x), precision_recall(self.train_features, feats)
+        return {"pixel_precision": px[0], "pixel_recall": px[1], "feature_precision": fx[0],
+                "feature_recall": fx[1], "feature_fd": feature_fid(self.train_features, feats),
+                "share_min": float(shares.min()), "share_max": float(shares.max()),
+                "copy_share": copy_share(self.train, self.held_out, x)}
+
+
+def accepted(scores: dict[str, float]) -> bool:
+    """Does a set of scores pass :data:`RULE`?"""
+    return all((lo is None or scores[name] >= lo) and (hi is None or scores[name] <= hi)
+               for name, lo, hi in RULE)
+
+
+def sanity_cases(real: Tensor, seed: int = 0, train: Tensor | None = None
+                 ) -> dict[str, Tensor]:
     """The cases a digit metric must rank: the real images themselves, noise, 5 % speckle,
     Gaussian blur (sigma 1 px), dilation (3x3 max filter: thick digits), a 1-px shift and one
-    repeated digit. Images in [-1, 1], same count as ``real``."""
+    repeated digit, and (with ``train``) as many training digits, copied. Images in [-1, 1],
+    same count as ``real``."""
     gen = torch.Generator().manual_seed(seed)
     n = len(real)
     speckle = torch.rand(real.shape, generator=gen) < 0.05
@@ -130,7 +185,7 @@ def sanity_cases(real: Tensor, seed: int = 0) -> dict[str, Tensor]:
     g = torch.exp(-coords ** 2 / 2)
     kernel = (g[:, None] * g[None]) / (g.sum() ** 2)
     blurred = F.conv2d(F.pad(real, (2, 2, 2, 2), mode="replicate"), kernel[None, None])
-    return {
+    cases = {
         "real held-out": real,
         "noise": torch.rand(real.shape, generator=gen) * 2 - 1,
         "speckle 5 %": torch.where(speckle, -real, real),
@@ -139,3 +194,6 @@ def sanity_cases(real: Tensor, seed: int = 0) -> dict[str, Tensor]:
         "shifted 1 px": torch.roll(real, shifts=1, dims=3),
         "one repeated digit": real[torch.randint(n, (1,), generator=gen)].repeat(n, 1, 1, 1),
     }
+    if train is not None:
+        cases["training copies"] = train[torch.randperm(len(train), generator=gen)[:n]]
+    return cases

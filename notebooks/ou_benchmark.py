@@ -96,9 +96,11 @@ def fmt(values) -> str:
 
 # %% tags=["remove-cell"]
 # every training run of this page, one single-thread process per core, into the result cache
-batch.prefetch(recipes.ou_run, [dict(d=d, run=run, times=P["times"], config=OU_CONFIG,
-                                     n_eval=N_EVAL) for d in P["dims"] for run in range(P["runs"])]
-               + [dict(d=d, run=run, times=[REMEDY_T], config=cfg, n_eval=N_EVAL)
+batch.prefetch([(recipes.ou_run, dict(d=d, run=run, times=P["times"], config=OU_CONFIG,
+                                      n_eval=N_EVAL))
+                for d in P["dims"] for run in range(P["runs"])]
+               + [(recipes.ou_run, dict(d=d, run=run, times=[REMEDY_T], config=cfg,
+                                        n_eval=N_EVAL))
                   for d in P["remedy_dims"] for run in range(2) for cfg in REMEDIES.values()])
 rows = []
 for d in P["dims"]:
@@ -277,12 +279,11 @@ far_remedies = {"baseline": {}, "potential batch ×16": dict(potential_batch_siz
                 "iterations ×4": dict(iters_per_step=4 * P["N1d"]),
                 "stopping rule (≤ ×4)": dict(iters_per_step=4 * P["N1d"], stop_tol=0.01,
                                              stop_every=50, stop_patience=3)}
-batch.prefetch(recipes.flow_1d_run,
-               [dict(target=target, config=base1d.replace(h=h, divergence=div, seed=seed),
-                     cells=P["cells"]) for target, h in CASES.values() for div in ["kl", "jsd"]
-                for seed in P["seeds1d"]]
-               + [dict(target=far_target, config=base1d.replace(K=1, h=far_h, seed=seed,
-                                                                **change), cells=P["cells"])
+batch.prefetch([(recipes.flow_1d_run, dict(target=target, config=base1d.replace(
+                    h=h, divergence=div, seed=seed), cells=P["cells"]))
+                for target, h in CASES.values() for div in ["kl", "jsd"] for seed in P["seeds1d"]]
+               + [(recipes.flow_1d_run, dict(target=far_target, config=base1d.replace(
+                   K=1, h=far_h, seed=seed, **change), cells=P["cells"]))
                   for change in far_remedies.values() for seed in P["seeds1d"]])
 rows1d = []
 for case, (target, h) in CASES.items():

@@ -107,18 +107,19 @@ def _single_thread() -> None:
     torch.set_num_threads(1)
 
 
-def prefetch(fn: Callable[..., Any], calls: Sequence[dict], jobs: Optional[int] = None) -> None:
-    """Run ``fn(**kw)`` for every ``kw`` in ``calls`` in ``jobs`` single-thread processes
-    (default :func:`processes`), so that each run lands in the result cache; the caller then
-    calls ``fn`` again in order and loads them. Two single-thread processes give more
-    throughput than one two-thread process on small networks. ``fn`` must be importable (a
-    module-level function), its arguments picklable."""
+def prefetch(calls: Sequence[tuple[Callable[..., Any], dict]], jobs: Optional[int] = None
+             ) -> None:
+    """Run ``fn(**kw)`` for every ``(fn, kw)`` in ``calls``, in submission order, on ``jobs``
+    single-thread processes (default :func:`processes`), so that each run lands in the result
+    cache; the caller then calls the functions again and loads the results. Two single-thread
+    processes give more throughput than one two-thread process on small networks. Each ``fn``
+    must be importable (a module-level function), its arguments picklable."""
     jobs = processes() if jobs is None else jobs
     if jobs <= 1 or len(calls) <= 1:
         return
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"),
                              initializer=_single_thread) as pool:
-        for fut in as_completed([pool.submit(fn, **kw) for kw in calls]):
+        for fut in as_completed([pool.submit(fn, **kw) for fn, kw in calls]):
             fut.result()  # a failed run raises here, with its own message
 
 

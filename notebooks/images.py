@@ -218,9 +218,9 @@ def separation(col: str, a: str = "S-JKO", b: str = "source-fixed UOTM") -> str:
     return "the seed ranges overlap"
 
 
-SEPARATION = {COLUMNS[c]: separation(c) for c in SCORED
-              if c in ("pixel_precision", "pixel_recall", "feature_precision", "feature_recall",
-                       "feature_fd", "inception_fid")}
+SEPARATION = {COLUMNS[c]: separation(c) if c in SCORED else "not computed (profile)"
+              for c in ("pixel_precision", "pixel_recall", "feature_precision", "feature_recall",
+                        "feature_fd", "inception_fid")}
 display(Markdown("**Do the seeds separate S-JKO from source-fixed UOTM?** " + "; ".join(
     f"{col}: {verdict}" for col, verdict in SEPARATION.items()) + "."))
 
@@ -306,13 +306,14 @@ for case, m in sanity.metrics["cases"].items():
     report.glue(f"img_rule_{case.split(' ')[0]}", "accepted" if quality.accepted(m) else "rejected")
 KEYS = {"S-JKO": "sjko", "source-fixed UOTM": "sfuotm", "UOTM": "uotm",
         "S-JKO (textbook)": "textbook", "real held-out (reference)": "real"}
-for name, row in summary.items():
+for name, key in KEYS.items():  # every key the findings page cites, whatever the profile
+    row = summary.get(name, {})
+    missing = "not computed (profile)" if name in summary else "every seed diverged"
     for col in ("pixel precision", "feature precision", "feature recall", "feature FD",
                 "Inception FID"):
-        if col in row:
-            report.glue(f"img_{KEYS[name]}_{col.replace(' ', '_')}", row[col])
-    if "accepted (seeds)" in row:
-        report.glue(f"img_{KEYS[name]}_accepted", row["accepted (seeds)"])
+        report.glue(f"img_{key}_{col.replace(' ', '_')}", row.get(col, missing))
+    if name != "real held-out (reference)":
+        report.glue(f"img_{key}_accepted", row.get("accepted (seeds)", missing))
 for col, verdict in SEPARATION.items():
     report.glue(f"img_separation_{col.replace(' ', '_')}", verdict)
 first_steps = runs["S-JKO"][P["seeds"][0]].metrics.get("steps", {})

@@ -150,9 +150,9 @@ if "inception_fid" in cases_scores["real held-out"]:
 # CIFAR-10 schedule ($N_0 > N$); source-fixed UOTM ($K=1$) and UOTM take the same preset and
 # all iterations in their one step. "S-JKO (textbook)" is the companion's default algorithm
 # (`"textbook"` preset: summed cost, shared $z$, no instance noise, i.i.d. batches) at the same
-# effective step $d\,h$. The authors' learning rates are $\mathrm{lr}_v = 10^{-4}$ for
-# CIFAR-10; equal rates are the companion's choice here (at $10^{-4}$ the potential lagged and
-# the map collapsed onto a few shapes in trial runs, not stored).
+# effective step $d\,h$. The authors' CIFAR-10 rates are $\mathrm{lr}_T = 2\cdot10^{-4}$,
+# $\mathrm{lr}_v = 10^{-4}$; equal rates are the companion's choice for this page, made in
+# trial runs that are not stored (no result on this page rests on them).
 
 # %% tags=["remove-cell"]
 runs = {name: {s: recipe.image_run(config=cfg.replace(seed=s), **RUN_ARGS) for s in seeds}

@@ -42,8 +42,9 @@ def image_run(dataset: str, size: int, preset: str, config: SJKOConfig, n_sample
     :func:`sjko.images.fid.inception` fails fast, before training, naming the file to provide),
     "digits" (MNIST only: :class:`sjko.images.quality.DigitScores` of the final samples, Inception
     FID included, and of every step's grid-seed samples, raw and EMA, without it; the classifier
-    of :func:`digit_metric_sanity` with ``digit_epochs`` and ``inception_fid``) or "none". A run whose loss becomes
-    non-finite is stored as a result too: ``metrics["diverged"]`` says where.
+    of :func:`digit_classifier` with ``digit_epochs``; Inception FID if ``inception_fid``) or
+    "none". A run whose loss becomes non-finite is stored as a result too:
+    ``metrics["diverged"]`` says where.
     """
     if score not in SCORES:
         raise ValueError(f"score must be one of {SCORES}; got {score!r}")

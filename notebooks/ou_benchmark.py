@@ -154,6 +154,15 @@ axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
 fig.tight_layout()
 plotting.save(fig, res.file("ou_quantities_vs_d.png"))
 
+# %% tags=["remove-input"]
+icnn_budget = paper.JKO_ICNN_OU_BUDGET
+display(Markdown(
+    f"Budget per JKO step ({profile} profile): {OU_CONFIG.iters_per_step} iterations of batch "
+    f"{OU_CONFIG.batch_size}, residual MLPs of width {OU_CONFIG.width}. For scale, not "
+    f"like-for-like: Mokrov et al.'s JKO-ICNN takes {icnn_budget['iterations']} iterations of "
+    f"batch {icnn_budget['batch']} per step ({icnn_budget['layers']}-layer ICNN of width "
+    f"{icnn_budget['width']}) and is given the target's energy, not samples."))
+
 # %% [markdown]
 # ### (a) above its floor, per $d$ (median [95 % band], decades)
 

@@ -30,6 +30,9 @@ JKO_ICNN_OU_MEDIAN = {
                                  -1.87, -1.82, -1.72])),
 }
 
+# Their JKO-ICNN budget per JKO step (configs/ornstein_uhlenbeck_vary_dim.yml, method ICNN_jko).
+JKO_ICNN_OU_BUDGET = dict(iterations=500, batch=1024, layers=2, width=64, lr=5e-3)
+
 # Fig. 3 of the paper at its budget, with the authors' README toy commands (Jae-Moo/Scalable-JKO):
 # batch 400, lr_T 1e-4, lr_v 2e-5, nz 2, h 1 with the dimension-averaged cost, no R1/EMA/schedule;
 # S-JKO with K = 20 phases of 5 000 iterations (the figure's K; the README command uses 10),

@@ -56,7 +56,7 @@ def run(cfg, **labels):
     for seed in P["seeds"]:
         STORED.append(recipes.toy_run(P["toy"], cfg.replace(seed=seed), n_eval=P["n_eval"]))
         m = STORED[-1].metrics
-        out.append({**labels, "seed": seed, "W2 / floor": m["w2_ratio"],
+        out.append({**labels, "seed": seed, "W2 / noise level": m["w2_ratio"],
                     "within 3 std": m["within"], "modes covered": m["covered"]})
     return out
 
@@ -64,11 +64,11 @@ def run(cfg, **labels):
 div_df = pd.DataFrame([row for div in ["kl", "jsd", "chi2"] for h in P["hs"]
                        for row in run(base.replace(divergence=div, h=h), divergence=div, h=h)])
 display(report.summary_table(div_df, ["divergence", "h"],
-                             ["W2 / floor", "within 3 std", "modes covered"]))
+                             ["W2 / noise level", "within 3 std", "modes covered"]))
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-for col, metric in enumerate(["W2 / floor", "within 3 std"]):
+for col, metric in enumerate(["W2 / noise level", "within 3 std"]):
     series = {}
     for div in ["kl", "jsd", "chi2"]:
         g = div_df[div_df.divergence == div].groupby("h")[metric]
@@ -105,10 +105,10 @@ for div in ["kl", "jsd"]:
                    divergence="jsd", variant="non-saturating map loss") if div == "jsd" else []
 sw_df = pd.DataFrame(sw_rows)
 display(report.summary_table(sw_df, ["divergence", "variant"],
-                             ["W2 / floor", "within 3 std", "modes covered"]))
+                             ["W2 / noise level", "within 3 std", "modes covered"]))
 
 # %%
-sw = sw_df.groupby(["divergence", "variant"])["W2 / floor"].mean()
+sw = sw_df.groupby(["divergence", "variant"])["W2 / noise level"].mean()
 report.glue("div_jsd_semidual_mid", f"{sw['jsd', 'textbook (defaults)']:.2f}")
 report.glue("div_jsd_nonsat_mid", f"{sw['jsd', 'non-saturating map loss']:.2f}")
 report.glue("div_kl_indep_z_mid", f"{sw['kl', 'independent z']:.2f}")
@@ -119,7 +119,7 @@ for name in ["R1, λ = 0.2 (code's λ/2 form)", "EMA 0.999", "global cosine sche
     key = name.split(",")[0].split(" ")[0].lower().replace("-", "_")
     for div in ["kl", "jsd"]:
         report.glue(f"div_{div}_{key}_mid", f"{sw[div, name]:.2f}")
-g = div_df.groupby(["divergence", "h"])["W2 / floor"].mean()
+g = div_df.groupby(["divergence", "h"])["W2 / noise level"].mean()
 for div in ["kl", "jsd", "chi2"]:
     report.glue(f"div_{div}_largest_h", f"{g[div, P['hs'][-1]]:.2f}")
     report.glue(f"div_{div}_smallest_h", f"{g[div, P['hs'][0]]:.2f}")

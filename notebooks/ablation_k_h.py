@@ -16,7 +16,7 @@
 # **What this page shows.** The paper's Table 4 varies K at a **fixed total iteration budget**
 # (N = budget / K per step) and Table 5 varies h at K = 50, both by CIFAR-10 FID. We run the
 # same two designs on a 2-D toy (8-Gaussians, `"textbook"` preset, learning rates 10× the
-# paper's toy ones; the h sweep at K = 10, not 50) and report W2 / noise floor and the fraction
+# paper's toy ones; the h sweep at K = 10, not 50) and report W2 / noise level and the fraction
 # of samples within 3 std of a mode (mean ± std over seeds). The paper's CIFAR-10 numbers are
 # drawn beside ours only for the direction of the trend: a toy W2 and a CIFAR-10 FID are not
 # comparable quantities. Profile `full` is a longer budget with the same companion settings.
@@ -58,7 +58,7 @@ def sweep(configs):
         for seed in P["seeds"]:
             STORED.append(recipes.toy_run(P["toy"], cfg.replace(seed=seed), n_eval=P["n_eval"]))
             m = STORED[-1].metrics
-            rows.append({"value": label, "seed": seed, "W2 / floor": m["w2_ratio"],
+            rows.append({"value": label, "seed": seed, "W2 / noise level": m["w2_ratio"],
                          "within 3 std": m["within"], "modes covered": m["covered"]})
     return pd.DataFrame(rows)
 
@@ -66,9 +66,9 @@ def sweep(configs):
 k_df = sweep({K: base.replace(K=K, iters_per_step=P["budget"] // K) for K in P["Ks"]})
 h_df = sweep({h: base.replace(K=P["K_h"], h=h, iters_per_step=P["budget"] // P["K_h"])
               for h in P["hs"]})
-display(report.summary_table(k_df, ["value"], ["W2 / floor", "within 3 std", "modes covered"])
+display(report.summary_table(k_df, ["value"], ["W2 / noise level", "within 3 std", "modes covered"])
         .rename(columns={"value": "K"}))
-display(report.summary_table(h_df, ["value"], ["W2 / floor", "within 3 std", "modes covered"])
+display(report.summary_table(h_df, ["value"], ["W2 / noise level", "within 3 std", "modes covered"])
         .rename(columns={"value": "h"}))
 
 # %%
@@ -78,7 +78,7 @@ for row, (df, name, ref_table, xlabel) in enumerate([
         (h_df, "h", paper.CIFAR_FID_VS_H, "step size h")]):
     g = df.groupby("value")
     xs = sorted(g.groups)
-    for col, metric in enumerate(["W2 / floor", "within 3 std"]):
+    for col, metric in enumerate(["W2 / noise level", "within 3 std"]):
         ax = axes[row, col]
         plotting.errorbar_lines(xs, {"sjko": (g[metric].mean().values,
                                               g[metric].std(ddof=1).fillna(0).values)},
@@ -95,7 +95,7 @@ plotting.save(fig, experiments.results_root() / "ablation_k_h.png")
 
 # %%
 for name, df in [("K", k_df), ("h", h_df)]:
-    g = df.groupby("value")["W2 / floor"].mean()
+    g = df.groupby("value")["W2 / noise level"].mean()
     report.glue(f"abl_best_{name}", f"{g.idxmin()}")
     report.glue(f"abl_worst_{name}", f"{g.idxmax()}")
 

@@ -15,7 +15,7 @@
 #
 # **What this page shows.** The paper's Fig. 3 compares UOTM {cite:p}`choi2023uotm`,
 # source-fixed UOTM (S-JKO with one step) and S-JKO on 25-Gaussians and two-circles, by eye.
-# Here the same comparison is measured: W2 to fresh target samples relative to the W2 noise floor
+# Here the same comparison is measured: W2 to fresh target samples relative to the W2 noise level
 # (two independent target sets of 2 000 points), the number of modes covered, and the fraction of
 # samples within 3 std of a mode (W2 alone cannot tell a blurry model from a sharp one).
 #
@@ -104,7 +104,7 @@ for method, marks in paper.AUTHORS_CODE_25G.items():
     for it, m in marks.items():
         fig3_rows.append({"toy": "25gaussians", "method": f"{method} (authors' train.py)",
                           "iteration": it, "modes covered": m["covered"],
-                          "within 3 std": m["within"], "W2 / floor": m["w2_ratio"]})
+                          "within 3 std": m["within"], "W2 / noise level": m["w2_ratio"]})
 fig3_df = pd.DataFrame(fig3_rows)
 
 # %% tags=["remove-input"]
@@ -117,10 +117,10 @@ if fig3_missing:
                      + ", ".join(fig3_missing) + "."))
 if len(fig3_df):
     for toy, g in fig3_df.groupby("toy", sort=False):
-        display(Markdown(f"**{toy}** — modes covered / within 3 std / W2 ÷ floor"))
+        display(Markdown(f"**{toy}** — modes covered / within 3 std / W2 ÷ noise level"))
         wide = g.assign(cell=[f"{c:.0f} / {w:.2f} / " + ("–" if pd.isna(r) else f"{r:.1f}")
                               for c, w, r in zip(g["modes covered"], g["within 3 std"],
-                                                 g["W2 / floor"])])
+                                                 g["W2 / noise level"])])
         display(wide.pivot_table(index="method", columns="iteration", values="cell",
                                  aggfunc="first", sort=False).fillna(""))
 
@@ -174,13 +174,13 @@ for toy in MAIN_TOYS:
             runs[toy, method, seed] = res
             m = res.metrics
             rows.append({"toy": toy, "method": method, "seed": seed, "W2": m["w2"],
-                         "W2 / floor": m["w2_ratio"], "modes covered": m["covered"],
+                         "W2 / noise level": m["w2_ratio"], "modes covered": m["covered"],
                          "within 3 std": m["within"], "train s": m["train_seconds"]})
 df = pd.DataFrame(rows)
 
 # %% tags=["remove-input"]
 display(report.summary_table(df, ["toy", "method"],
-                             ["W2 / floor", "modes covered", "within 3 std", "train s"]))
+                             ["W2 / noise level", "modes covered", "within 3 std", "train s"]))
 
 # %% tags=["remove-input"]
 for toy in MAIN_TOYS:
@@ -225,7 +225,7 @@ plotting.save(fig, res.file("grid.png"))
 # %% tags=["remove-cell"]
 for (toy, method), g in df.groupby(["toy", "method"]):
     key = f"toy_{toy}_{method}".replace("-", "_")
-    report.glue(f"{key}_w2ratio", f"{g['W2 / floor'].mean():.2f}")
+    report.glue(f"{key}_w2ratio", f"{g['W2 / noise level'].mean():.2f}")
     report.glue(f"{key}_modes", f"{g['modes covered'].mean():.1f}")
     report.glue(f"{key}_modes_range", f"{g['modes covered'].min():.0f}–{g['modes covered'].max():.0f}")
     report.glue(f"{key}_within", f"{100 * g['within 3 std'].mean():.0f}%")
@@ -247,7 +247,7 @@ for _, r in fig3_df.iterrows():
     key = f"fig3_{r['toy']}_{method}_{r['iteration'] // 1000}k".replace("-", "_")
     fig3_glue[f"{key}_modes"] = f"{r['modes covered']:.0f}"
     fig3_glue[f"{key}_within"] = f"{100 * r['within 3 std']:.0f}%"
-    fig3_glue[f"{key}_w2ratio"] = "–" if pd.isna(r["W2 / floor"]) else f"{r['W2 / floor']:.1f}"
+    fig3_glue[f"{key}_w2ratio"] = "–" if pd.isna(r["W2 / noise level"]) else f"{r['W2 / noise level']:.1f}"
 for key, value in fig3_glue.items():
     report.glue(key, value)
 

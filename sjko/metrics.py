@@ -1,4 +1,4 @@
-"""Sample-based metrics: W2 (exact EMD via POT) and its noise floor, mode statistics, MMD."""
+"""Sample-based metrics: W2 (exact EMD via POT) and its noise level, mode statistics, MMD."""
 from __future__ import annotations
 
 from typing import Optional
@@ -32,7 +32,8 @@ def w2(x: Tensor | np.ndarray, y: Tensor | np.ndarray) -> float:
 
 
 def w2_noise_floor(target: Sampler, n: int, seed: int = 0) -> float:
-    """W2 between two independent n-sample sets of the target: the best a sampler can score."""
+    """W2 between two independent n-sample sets of the target: what a perfect sampler scores at
+    this sample size. A reference level, not a lower bound: a run can score below it by chance."""
     gen = torch.Generator().manual_seed(seed)
     return w2(target(n, gen), target(n, gen))
 

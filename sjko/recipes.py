@@ -176,7 +176,8 @@ def ou_scores(x: np.ndarray, exact: ref.Gaussian, truth: ref.Gaussian, n_floor: 
     """The three quantities of one cell, all log10 SymKL with the Gaussian-fit estimator.
 
     ``solver`` (a): learned samples vs the exact JKO iterate; ``solver_floor``: the same estimator
-    on ``len(x)`` samples of the exact iterate itself (its lower reference); ``vs_flow`` (b):
+    on ``len(x)`` samples of the exact iterate itself (its reference level: a perfect solver's
+    average score, not a bound); ``vs_flow`` (b):
     learned vs the true rho_t; ``scheme`` (c): exact iterate vs rho_t in closed form (the time
     discretisation error, no estimator).
     """

@@ -156,8 +156,9 @@ def symkl_floor_asymptotic(d: int, n: int) -> float:
 
 
 def symkl_floor(truth: Gaussian, n: int, seeds: int = 10, seed: int = 0) -> tuple[float, float]:
-    """Finite-sample floor of :func:`sample_symmetric_kl`: mean and std over ``seeds`` sets of n
-    exact samples of ``truth``."""
+    """Finite-sample level of :func:`sample_symmetric_kl`: mean and std over ``seeds`` sets of n
+    exact samples of ``truth`` -- what a perfect sampler scores on average. Not a lower bound: a
+    single sample set (a learned one included) can score below it by chance."""
     rng = np.random.default_rng(seed)
     vals = [sample_symmetric_kl(truth.sample(n, rng), truth) for _ in range(seeds)]
     return float(np.mean(vals)), float(np.std(vals))

@@ -223,7 +223,7 @@ EPS = 1e-4  # "unseen": nu puts this much mass there (next section)
 def unseen_share(mu: ref.Gaussian, nu: ref.Gaussian, eps: float = EPS, n: int = 100_000) -> float:
     """mu's mass outside nu's (1 - eps) ellipsoid, by Monte Carlo over mu: at the optimum, the
     share of the normaliser of e^{-v*} d nu carried by target samples of probability eps."""
-    x = np.random.default_rng(0).multivariate_normal(mu.mean, mu.cov, size=n)
+    x = mu.sample(n, np.random.default_rng(0))
     dx = x - nu.mean
     m2 = np.einsum("ni,ij,nj->n", dx, np.linalg.inv(nu.cov), dx)
     return float(np.mean(m2 > chi2_dist.ppf(1 - eps, len(nu.mean))))

@@ -21,8 +21,8 @@
 # then S-JKO is compared with source-fixed UOTM and UOTM at the same iteration budget, several
 # seeds each, on those metrics; then the flow itself is shown step by step.
 #
-# The earlier 8×8 scikit-learn digits experiment is retired: upsampled 8×8 digits and a 17K-
-# parameter map produced noise-like samples that no metric here accepts.
+# The earlier 8×8 scikit-learn digits experiment is retired: in an earlier round, upsampled 8×8
+# digits and a 17K-parameter map gave noise-like samples (that run is not rerun or scored here).
 
 # %% tags=["parameters"]
 profile = "quick"

@@ -21,7 +21,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from .experiments import REPO_ROOT
+from .experiments import REPO_ROOT, ResultMissing, force_from_env
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 OUTPUT_DIR = REPO_ROOT / "book" / "results"
@@ -113,14 +113,37 @@ def prefetch(calls: Sequence[tuple[Callable[..., Any], dict]], jobs: Optional[in
     single-thread processes (default :func:`processes`), so that each run lands in the result
     cache; the caller then calls the functions again and loads the results. Two single-thread
     processes give more throughput than one two-thread process on small networks. Each ``fn``
-    must be importable (a module-level function), its arguments picklable."""
+    must be importable (a module-level function), its arguments picklable. Calls whose runs are
+    already stored are left to the caller (no processes are started for a page read from the
+    cache)."""
     jobs = processes() if jobs is None else jobs
     if jobs <= 1 or len(calls) <= 1:
+        return
+    calls = _missing(calls)
+    if len(calls) <= 1:
         return
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"),
                              initializer=_single_thread) as pool:
         for fut in as_completed([pool.submit(fn, **kw) for fn, kw in calls]):
             fut.result()  # a failed run raises here, with its own message
+
+
+def _missing(calls: Sequence[tuple[Callable[..., Any], dict]]
+             ) -> list[tuple[Callable[..., Any], dict]]:
+    """The calls that would train: each is called with training switched off (a stored run is
+    only loaded); under ``SJKO_FORCE`` all of them."""
+    from .report import load_only
+
+    if force_from_env():
+        return list(calls)
+    missing = []
+    with load_only():
+        for fn, kw in calls:
+            try:
+                fn(**kw)
+            except ResultMissing:
+                missing.append((fn, kw))
+    return missing
 
 
 def run_batch(names: Sequence[str], profile: str, force: bool = False, jobs: int = 1,

@@ -1,37 +1,61 @@
 """sjko.batch.prefetch: a page's runs on several single-thread processes."""
 import os
-from pathlib import Path
 
 import pytest
 
-from sjko import batch
+from sjko import batch, experiments, report
 
 
-def _write_pid(path: str, value: int) -> None:
-    Path(path).write_text(f"{value} {os.getpid()}")
+def _stored_pid(value: int) -> dict:
+    """A cached run that records which process computed it."""
+    return experiments.run_or_load("prefetch_test", {"value": value},
+                                   lambda folder: {"value": value, "pid": os.getpid()}).metrics
 
 
-def _fail() -> None:
-    raise ValueError("this run failed")
+def _failing_run() -> dict:
+    def compute(folder):
+        raise ValueError("this run failed")
+    return experiments.run_or_load("prefetch_test", {"fails": True}, compute).metrics
 
 
-def test_prefetch_runs_every_call_in_worker_processes(tmp_path):
-    batch.prefetch([(_write_pid, dict(path=str(tmp_path / f"{i}"), value=i)) for i in range(4)],
-                   jobs=2)
-    written = [p.read_text().split() for p in sorted(tmp_path.iterdir())]
-    assert [int(v) for v, _ in written] == [0, 1, 2, 3]
-    assert all(int(pid) != os.getpid() for _, pid in written)
+@pytest.fixture
+def results(tmp_path, monkeypatch):
+    monkeypatch.setenv("SJKO_RESULTS", str(tmp_path))  # inherited by the spawned workers
+    monkeypatch.delenv("SJKO_FORCE", raising=False)
+    return tmp_path
 
 
-def test_prefetch_with_one_process_leaves_the_work_to_the_caller(tmp_path):
-    batch.prefetch([(_write_pid, dict(path=str(tmp_path / f"{i}"), value=i)) for i in range(2)],
-                   jobs=1)
-    assert not list(tmp_path.iterdir())
+def test_prefetch_runs_every_missing_call_in_worker_processes(results):
+    batch.prefetch([(_stored_pid, dict(value=i)) for i in range(4)], jobs=2)
+    with report.load_only():
+        stored = [_stored_pid(i) for i in range(4)]
+    assert [m["value"] for m in stored] == [0, 1, 2, 3]
+    assert all(m["pid"] != os.getpid() for m in stored)
 
 
-def test_prefetch_reports_a_failed_run():
+def test_prefetch_starts_no_process_when_every_run_is_stored(results, monkeypatch):
+    calls = [(_stored_pid, dict(value=i)) for i in range(3)]
+    for fn, kw in calls:
+        fn(**kw)
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a worker pool was started for stored runs")
+
+    monkeypatch.setattr(batch, "ProcessPoolExecutor", no_pool)
+    batch.prefetch(calls, jobs=2)
+    monkeypatch.setenv("SJKO_FORCE", "1")  # recomputing: every call goes to the workers
+    with pytest.raises(AssertionError, match="worker pool"):
+        batch.prefetch(calls, jobs=2)
+
+
+def test_prefetch_with_one_process_leaves_the_work_to_the_caller(results):
+    batch.prefetch([(_stored_pid, dict(value=i)) for i in range(2)], jobs=1)
+    assert not (results / "prefetch_test").exists()
+
+
+def test_prefetch_reports_a_failed_run(results):
     with pytest.raises(ValueError, match="this run failed"):
-        batch.prefetch([(_fail, {}), (_fail, {})], jobs=2)
+        batch.prefetch([(_failing_run, {}), (_stored_pid, dict(value=0))], jobs=2)
 
 
 def test_processes_follow_the_batch_share(monkeypatch):

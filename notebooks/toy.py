@@ -35,7 +35,7 @@ import numpy as np
 from IPython.display import HTML, Markdown, display
 
 import sjko
-from sjko import experiments, paper, plotting, recipes, report
+from sjko import batch, experiments, paper, plotting, recipes, report
 
 PROFILES = {
     "smoke": dict(seeds=[0], K=2, N=10, batch=64, width=32, n_eval=300, grid_toys=["moons"],
@@ -107,6 +107,10 @@ for method, marks in paper.AUTHORS_CODE_25G.items():
                           "within 3 std": m["within"], "W2 / noise level": m["w2_ratio"]})
 fig3_df = pd.DataFrame(fig3_rows)
 
+
+def _fmt(value, spec: str) -> str:
+    return "–" if pd.isna(value) else format(value, spec)
+
 # %% tags=["remove-input"]
 for (toy, method), f in fig3_failed.items():
     display(Markdown(f"**{toy}, {method}: diverged** — non-finite loss at iteration "
@@ -117,10 +121,13 @@ if fig3_missing:
                      + ", ".join(fig3_missing) + "."))
 if len(fig3_df):
     for toy, g in fig3_df.groupby("toy", sort=False):
-        display(Markdown(f"**{toy}** — modes covered / within 3 std / W2 ÷ noise level"))
-        wide = g.assign(cell=[f"{c:.0f} / {w:.2f} / " + ("–" if pd.isna(r) else f"{r:.1f}")
-                              for c, w, r in zip(g["modes covered"], g["within 3 std"],
-                                                 g["W2 / noise level"])])
+        uniform = max(sjko.get_toy(toy).weights.tolist())
+        display(Markdown(f"**{toy}** — modes covered / within 3 std / W2 ÷ noise level / "
+                         f"largest mode's share of the samples (target: {uniform:.2f})"))
+        wide = g.assign(cell=[f"{c:.0f} / {w:.2f} / {_fmt(r, '.1f')} / {_fmt(s, '.2f')}"
+                              for c, w, r, s in zip(g["modes covered"], g["within 3 std"],
+                                                    g["W2 / noise level"],
+                                                    g["largest mode share"])])
         display(wide.pivot_table(index="method", columns="iteration", values="cell",
                                  aggfunc="first", sort=False).fillna(""))
 
@@ -164,6 +171,11 @@ for toy in MAIN_TOYS:
 # paper's to make the small budget useful.
 
 # %% tags=["remove-cell"]
+batch.prefetch([(recipes.toy_run, dict(toy_name=toy, config=cfg.replace(seed=seed),
+                                       n_eval=P["n_eval"], snapshots=snapshots))
+                for toy in MAIN_TOYS for cfg in METHODS.values() for seed in P["seeds"]]
+               + [(recipes.toy_run, dict(toy_name=toy, config=METHODS["sjko"].replace(
+                   seed=P["seeds"][0]), n_eval=P["n_eval"])) for toy in P["grid_toys"]])
 runs = {}
 rows = []
 for toy in MAIN_TOYS:
@@ -230,24 +242,26 @@ for (toy, method), g in df.groupby(["toy", "method"]):
     report.glue(f"{key}_modes_range", f"{g['modes covered'].min():.0f}–{g['modes covered'].max():.0f}")
     report.glue(f"{key}_within", f"{100 * g['within 3 std'].mean():.0f}%")
 report.glue("toy_budget", f"{budget}")
+FIG3_STATS = ("modes", "within", "w2ratio", "maxshare")
 fig3_glue = {}  # "not run" for every Fig. 3 cell that is not in the cache
 for toy in MAIN_TOYS:
     for method, cfg in FIG3.items():
         for it in paper.FIG3_SNAPSHOTS:
-            for stat in ("modes", "within", "w2ratio"):
+            for stat in FIG3_STATS:
                 fig3_glue[f"fig3_{toy}_{method}_{it // 1000}k_{stat}".replace("-", "_")] = "not run"
 for (toy, method), f in fig3_failed.items():
     for it in paper.FIG3_SNAPSHOTS:
         key = f"fig3_{toy}_{method}_{it // 1000}k".replace("-", "_")
         if it > f["iteration_in_step"]:
-            for stat in ("modes", "within", "w2ratio"):
+            for stat in FIG3_STATS:
                 fig3_glue[f"{key}_{stat}"] = f"diverged (iteration {f['iteration_in_step']:,})"
 for _, r in fig3_df.iterrows():
     method = r["method"].replace(" (authors' train.py)", "_authors")
     key = f"fig3_{r['toy']}_{method}_{r['iteration'] // 1000}k".replace("-", "_")
     fig3_glue[f"{key}_modes"] = f"{r['modes covered']:.0f}"
     fig3_glue[f"{key}_within"] = f"{100 * r['within 3 std']:.0f}%"
-    fig3_glue[f"{key}_w2ratio"] = "–" if pd.isna(r["W2 / noise level"]) else f"{r['W2 / noise level']:.1f}"
+    fig3_glue[f"{key}_w2ratio"] = _fmt(r["W2 / noise level"], ".1f")
+    fig3_glue[f"{key}_maxshare"] = _fmt(r.get("largest mode share"), ".2f")
 for key, value in fig3_glue.items():
     report.glue(key, value)
 

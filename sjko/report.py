@@ -69,9 +69,10 @@ def reproduce(command: str, results: Sequence, note: str = "") -> str:
 
 
 def toy_scores(x, toy_name: str, target, noise_level: float) -> dict:
-    """Modes covered, fraction within 3 std and W2 / noise level of stored 2-D samples (arrays),
-    through :func:`sjko.mode_stats` and :func:`sjko.w2` -- for tables of snapshots. The noise
-    level (:func:`sjko.metrics.w2_noise_floor`) is a perfect sampler's expected W2, not a bound."""
+    """Modes covered, fraction within 3 std, W2 / noise level and the largest mode's share of the
+    samples (a perfect sampler: the largest weight) of stored 2-D samples (arrays), through
+    :func:`sjko.mode_stats` and :func:`sjko.w2` -- for tables of snapshots. The noise level
+    (:func:`sjko.metrics.w2_noise_floor`) is a perfect sampler's expected W2, not a bound."""
     import torch
 
     from .metrics import mode_stats, w2
@@ -80,7 +81,8 @@ def toy_scores(x, toy_name: str, target, noise_level: float) -> dict:
     xt = torch.as_tensor(np.asarray(x))
     m = mode_stats(xt, get_toy(toy_name))
     return {"modes covered": m["covered"], "within 3 std": m["within"],
-            "W2 / noise level": w2(xt, torch.as_tensor(np.asarray(target))) / noise_level}
+            "W2 / noise level": w2(xt, torch.as_tensor(np.asarray(target))) / noise_level,
+            "largest mode share": max(m["mass"])}
 
 
 def failure_file(name: str) -> "Path":

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import sjko
-from sjko import TOYS, get_toy, mmd, mode_stats, w2, w2_noise_floor
+from sjko import TOYS, get_toy, mmd, mode_stats, report, w2, w2_noise_floor
 
 
 @pytest.mark.parametrize("name", sorted(TOYS))
@@ -62,6 +62,21 @@ def test_mode_stats_full_collapsed_and_blurry():
     assert s["within"] < 0.2
     with pytest.raises(ValueError, match="has no modes"):
         mode_stats(exact, get_toy("moons"))
+
+
+def test_toy_scores_of_exact_and_one_circle_samples():
+    toy = get_toy("two_circles")
+    gen = torch.Generator().manual_seed(0)
+    exact, target = toy(4000, gen).numpy(), toy(4000, gen).numpy()
+    level = w2_noise_floor(toy, 4000, seed=3)
+    s = report.toy_scores(exact, "two_circles", target, level)
+    assert s["modes covered"] == 2 and s["within 3 std"] > 0.98
+    assert s["largest mode share"] == pytest.approx(0.5, abs=0.03)
+    assert s["W2 / noise level"] == pytest.approx(1.0, abs=0.3)
+    inner = exact[np.linalg.norm(exact, axis=1) < 6]  # all mass on the inner circle
+    s = report.toy_scores(inner, "two_circles", target, level)
+    assert s["modes covered"] == 1 and s["largest mode share"] > 0.98
+    assert s["W2 / noise level"] > 5
 
 
 def test_mmd():

@@ -73,30 +73,36 @@ snapshots = sorted({max(1, budget // 10), budget // 3, 2 * budget // 3, budget})
 # companion's own S-JKO (`"textbook"` preset, identity-initialised residual map, same budget),
 # and the authors' `train.py` itself, run on CPU by an earlier session of this project
 # (README command, $K=10$ — identical to $K=20$ up to 50 000 iterations, since every step has
-# the same $h$ and $N$; scored with the same functions; runs not stored here).
+# the same $h$ and $N$; scored with the same functions; runs not stored here). To read that
+# comparison against seed-to-seed variation, `sjko-seed1` is the `"authors-code"` S-JKO again with
+# seed 1 over the README's budget ($K = 10$, 50 000 iterations).
 
 # %% tags=["remove-cell"]
 FIG3 = paper.fig3_configs()
+SEEDS = paper.fig3_seed_configs()
+FIG3_ALL = {**FIG3, **SEEDS}
+FIG3_JOBS = [(toy, method) for toy in MAIN_TOYS for method in FIG3] + [
+    (paper.FIG3_SEED_CHECK_TOY, method) for method in SEEDS]
 fig3_runs, fig3_missing, fig3_failed = {}, [], {}
 if P["fig3"] != "skip":
-    for toy in MAIN_TOYS:
-        for method, cfg in FIG3.items():
-            try:
-                with report.load_only(P["fig3"] == "load"):
-                    fig3_runs[toy, method] = recipes.toy_run(
-                        toy, cfg, n_eval=2000, snapshots=paper.FIG3_SNAPSHOTS)
-            except experiments.ResultMissing:
-                failure = report.load_failure(f"fig3_{toy}_{method}")
-                if failure and failure["config"] == cfg.to_dict() and \
-                        failure["code_fingerprint"] == experiments.code_fingerprint():
-                    fig3_failed[toy, method] = failure
-                else:
-                    fig3_missing.append(f"`scripts/fig3 {toy} {method}`")
+    for toy, method in FIG3_JOBS:
+        cfg = FIG3_ALL[method]
+        try:
+            with report.load_only(P["fig3"] == "load"):
+                fig3_runs[toy, method] = recipes.toy_run(toy, cfg, n_eval=2000,
+                                                         snapshots=paper.FIG3_SNAPSHOTS)
+        except experiments.ResultMissing:
+            failure = report.load_failure(f"fig3_{toy}_{method}")
+            if failure and failure["config"] == cfg.to_dict() and \
+                    failure["code_fingerprint"] == experiments.code_fingerprint():
+                fig3_failed[toy, method] = failure
+            else:
+                fig3_missing.append(f"`scripts/fig3 {toy} {method}`")
 fig3_rows = []
 for (toy, method), res in fig3_runs.items():
     arrays = recipes.load_samples(res)
     for it in paper.FIG3_SNAPSHOTS:
-        if it <= FIG3[method].total_iterations:
+        if it <= FIG3_ALL[method].total_iterations:
             fig3_rows.append({"toy": toy, "method": method, "iteration": it,
                               **report.toy_scores(arrays[f"snapshot_{it}"], toy, arrays["target"],
                                               res.metrics["w2_floor"])})
@@ -244,11 +250,10 @@ for (toy, method), g in df.groupby(["toy", "method"]):
 report.glue("toy_budget", f"{budget}")
 FIG3_STATS = ("modes", "within", "w2ratio", "maxshare")
 fig3_glue = {}  # "not run" for every Fig. 3 cell that is not in the cache
-for toy in MAIN_TOYS:
-    for method, cfg in FIG3.items():
-        for it in paper.FIG3_SNAPSHOTS:
-            for stat in FIG3_STATS:
-                fig3_glue[f"fig3_{toy}_{method}_{it // 1000}k_{stat}".replace("-", "_")] = "not run"
+for toy, method in FIG3_JOBS:
+    for it in paper.FIG3_SNAPSHOTS:
+        for stat in FIG3_STATS:
+            fig3_glue[f"fig3_{toy}_{method}_{it // 1000}k_{stat}".replace("-", "_")] = "not run"
 for (toy, method), f in fig3_failed.items():
     for it in paper.FIG3_SNAPSHOTS:
         key = f"fig3_{toy}_{method}_{it // 1000}k".replace("-", "_")
@@ -270,6 +275,7 @@ display(HTML(report.reproduce(
     "python -m sjko.batch --profile quick --only toy", list(runs.values()),
     note="Fig. 3 at the paper's budget: scripts/fig3 <toy> <method> for toy in 25gaussians, "
          "two_circles and method in sjko, sf-uotm, uotm, sjko-textbook (about an hour each on "
-         "one core), or --profile full.")))
+         "one core), and scripts/fig3 25gaussians sjko-seed1 (half an hour); or --profile "
+         "full.")))
 if fig3_runs:
     display(HTML(report.reproduce("scripts/fig3 <toy> <method>", list(fig3_runs.values()))))

@@ -75,7 +75,8 @@ snapshots = sorted({max(1, budget // 10), budget // 3, 2 * budget // 3, budget})
 # (README command, $K=10$ — identical to $K=20$ up to 50 000 iterations, since every step has
 # the same $h$ and $N$; scored with the same functions; runs not stored here). To read that
 # comparison against seed-to-seed variation, `sjko-seed1` is the `"authors-code"` S-JKO again with
-# seed 1 over the README's budget ($K = 10$, 50 000 iterations).
+# seed 1 over the README's budget ($K = 10$, 50 000 iterations). What these runs show, with their
+# numbers, is finding 6 of {doc}`../findings`.
 
 # %% tags=["remove-cell"]
 FIG3 = paper.fig3_configs()
@@ -103,14 +104,18 @@ for (toy, method), res in fig3_runs.items():
     arrays = recipes.load_samples(res)
     for it in paper.FIG3_SNAPSHOTS:
         if it <= FIG3_ALL[method].total_iterations:
-            fig3_rows.append({"toy": toy, "method": method, "iteration": it,
-                              **report.toy_scores(arrays[f"snapshot_{it}"], toy, arrays["target"],
-                                              res.metrics["w2_floor"])})
+            x = arrays[f"snapshot_{it}"]
+            outer = ({"outer circle share": sjko.mode_stats(x, sjko.get_toy(toy))["mass"][1]}
+                     if toy == "two_circles" else {})
+            fig3_rows.append({"toy": toy, "method": method, "iteration": it, **outer,
+                              **report.toy_scores(x, toy, arrays["target"],
+                                                  res.metrics["w2_floor"])})
 for method, marks in paper.AUTHORS_CODE_25G.items():
     for it, m in marks.items():
         fig3_rows.append({"toy": "25gaussians", "method": f"{method} (authors' train.py)",
                           "iteration": it, "modes covered": m["covered"],
-                          "within 3 std": m["within"], "W2 / noise level": m["w2_ratio"]})
+                          "within 3 std": m["within"], "W2 / noise level": m["w2_ratio"],
+                          "largest mode share": np.nan})  # not measured on their run
 fig3_df = pd.DataFrame(fig3_rows)
 
 
@@ -248,17 +253,22 @@ for (toy, method), g in df.groupby(["toy", "method"]):
     report.glue(f"{key}_modes_range", f"{g['modes covered'].min():.0f}–{g['modes covered'].max():.0f}")
     report.glue(f"{key}_within", f"{100 * g['within 3 std'].mean():.0f}%")
 report.glue("toy_budget", f"{budget}")
-FIG3_STATS = ("modes", "within", "w2ratio", "maxshare")
+
+
+def fig3_stats(toy: str) -> tuple:
+    return ("modes", "within", "w2ratio", "maxshare") + (("outer",) if toy == "two_circles" else ())
+
+
 fig3_glue = {}  # "not run" for every Fig. 3 cell that is not in the cache
 for toy, method in FIG3_JOBS:
     for it in paper.FIG3_SNAPSHOTS:
-        for stat in FIG3_STATS:
+        for stat in fig3_stats(toy):
             fig3_glue[f"fig3_{toy}_{method}_{it // 1000}k_{stat}".replace("-", "_")] = "not run"
 for (toy, method), f in fig3_failed.items():
     for it in paper.FIG3_SNAPSHOTS:
         key = f"fig3_{toy}_{method}_{it // 1000}k".replace("-", "_")
         if it > f["iteration_in_step"]:
-            for stat in FIG3_STATS:
+            for stat in fig3_stats(toy):
                 fig3_glue[f"{key}_{stat}"] = f"diverged (iteration {f['iteration_in_step']:,})"
 for _, r in fig3_df.iterrows():
     method = r["method"].replace(" (authors' train.py)", "_authors")
@@ -267,6 +277,8 @@ for _, r in fig3_df.iterrows():
     fig3_glue[f"{key}_within"] = f"{100 * r['within 3 std']:.0f}%"
     fig3_glue[f"{key}_w2ratio"] = _fmt(r["W2 / noise level"], ".1f")
     fig3_glue[f"{key}_maxshare"] = _fmt(r.get("largest mode share"), ".2f")
+    if r["toy"] == "two_circles":
+        fig3_glue[f"{key}_outer"] = _fmt(r["outer circle share"], ".2f")
 for key, value in fig3_glue.items():
     report.glue(key, value)
 

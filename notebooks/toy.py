@@ -128,7 +128,7 @@ for (toy, method), f in fig3_failed.items():
                      f"{f['iteration_in_step']:,} of its single step (seed 0, deterministic on "
                      f"CPU); no samples of this run are stored."))
 if fig3_missing:
-    display(Markdown("Not in the result cache yet (each about an hour on one core of this machine): "
+    display(Markdown("Not in the result cache yet (each 40–84 min on one core of this machine): "
                      + ", ".join(fig3_missing) + "."))
 if len(fig3_df):
     for toy, g in fig3_df.groupby("toy", sort=False):
@@ -286,8 +286,7 @@ for key, value in fig3_glue.items():
 display(HTML(report.reproduce(
     "python -m sjko.batch --profile quick --only toy", list(runs.values()),
     note="Fig. 3 at the paper's budget: scripts/fig3 <toy> <method> for toy in 25gaussians, "
-         "two_circles and method in sjko, sf-uotm, uotm, sjko-textbook (about an hour each on "
-         "one core), and scripts/fig3 25gaussians sjko-seed1 (half an hour); or --profile "
-         "full.")))
+         "two_circles and method in sjko, sf-uotm, uotm, sjko-textbook (40–84 min each on one "
+         "core), and scripts/fig3 25gaussians sjko-seed1 (40 min); or --profile full.")))
 if fig3_runs:
     display(HTML(report.reproduce("scripts/fig3 <toy> <method>", list(fig3_runs.values()))))

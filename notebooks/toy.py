@@ -143,6 +143,23 @@ if len(fig3_df):
                                  aggfunc="first", sort=False).fillna(""))
 
 # %% tags=["remove-input"]
+for toy, g in fig3_df.groupby("toy", sort=False):
+    if (toy, "sjko") not in fig3_runs:
+        continue
+    quantities = ["modes covered", "within 3 std", "W2 / noise level"] + (
+        ["outer circle share"] if toy == "two_circles" else [])
+    curves = {q: {m: (h["iteration"] / 1000, h[q]) for m, h in g.groupby("method", sort=False)
+                  if h[q].notna().any()} for q in quantities}
+    exact = recipes.load_samples(fig3_runs[toy, "sjko"])["target"]
+    stats = sjko.mode_stats(exact, sjko.get_toy(toy))
+    refs = {"modes covered": stats["n_modes"], "within 3 std": stats["within"],
+            "W2 / noise level": 1.0, "outer circle share": stats["mass"][-1]}
+    fig = plotting.trajectories(curves, "iterations (thousands)", refs)
+    fig.suptitle(f"{toy}: Fig. 3 runs at the paper's iteration marks "
+                 "(dashed: what target samples score)", y=1.04)
+    plotting.save(fig, fig3_runs[toy, "sjko"].file(f"fig3_{toy}_marks.png"))
+
+# %% tags=["remove-input"]
 for toy in MAIN_TOYS:
     panels = {}
     for method in FIG3:

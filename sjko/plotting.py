@@ -73,6 +73,25 @@ def errorbar_lines(x: Sequence[float], series: Mapping[str, tuple[np.ndarray, np
     return fig
 
 
+def trajectories(curves: Mapping[str, Mapping[str, tuple[Sequence[float], Sequence[float]]]],
+                 xlabel: str, references: Optional[Mapping[str, float]] = None) -> plt.Figure:
+    """One panel per quantity (``curves[quantity][series] = (x, y)``), one line per series, each
+    with its own x values; ``references[quantity]`` draws a dashed line (e.g. the target's value).
+    """
+    fig, axes = plt.subplots(1, len(curves), figsize=(3.6 * len(curves), 3.2), squeeze=False)
+    for ax, (quantity, series) in zip(axes[0], curves.items()):
+        for i, (name, (x, y)) in enumerate(series.items()):
+            ax.plot(x, y, marker="o", ms=4, label=name,  # unnamed series: after the methods' colours
+                    color=METHOD_COLORS.get(name, PALETTE[(5 + i) % len(PALETTE)]))
+        if references and quantity in references:
+            ax.axhline(references[quantity], ls="--", color="grey", lw=1, label="target")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(quantity)
+    axes[0][-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    fig.tight_layout()
+    return fig
+
+
 def image_grid(images: np.ndarray, nrow: int = 8, title: str = "", ax: Optional[plt.Axes] = None
                ) -> plt.Figure:
     """A grid of images [n, C, H, W] with values in [-1, 1] or uint8."""

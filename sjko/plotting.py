@@ -10,7 +10,8 @@ import seaborn as sns
 
 PALETTE = sns.color_palette("colorblind")
 METHOD_COLORS = {"sjko": PALETTE[0], "sf-uotm": PALETTE[1], "uotm": PALETTE[2],
-                 "otm": PALETTE[4], "jko-naive": PALETTE[3], "exact": "black"}
+                 "otm": PALETTE[4], "jko-naive": PALETTE[3], "exact": "black",
+                 "sjko-textbook": PALETTE[5], "sjko-seed1": PALETTE[9]}
 
 
 def setup() -> None:
@@ -77,17 +78,23 @@ def trajectories(curves: Mapping[str, Mapping[str, tuple[Sequence[float], Sequen
                  xlabel: str, references: Optional[Mapping[str, float]] = None) -> plt.Figure:
     """One panel per quantity (``curves[quantity][series] = (x, y)``), one line per series, each
     with its own x values; ``references[quantity]`` draws a dashed line (e.g. the target's value).
+    A series keeps its colour across panels; one legend lists every series of every panel.
     """
+    names = list(dict.fromkeys(name for series in curves.values() for name in series))
+    spare = iter([c for c in PALETTE if c not in METHOD_COLORS.values()] * len(names))
+    colors = {n: METHOD_COLORS[n] if n in METHOD_COLORS else next(spare) for n in names}
     fig, axes = plt.subplots(1, len(curves), figsize=(3.6 * len(curves), 3.2), squeeze=False)
+    legend = {}
     for ax, (quantity, series) in zip(axes[0], curves.items()):
-        for i, (name, (x, y)) in enumerate(series.items()):
-            ax.plot(x, y, marker="o", ms=4, label=name,  # unnamed series: after the methods' colours
-                    color=METHOD_COLORS.get(name, PALETTE[(5 + i) % len(PALETTE)]))
+        for name, (x, y) in series.items():
+            legend[name], = ax.plot(x, y, marker="o", ms=4, label=name, color=colors[name])
         if references and quantity in references:
-            ax.axhline(references[quantity], ls="--", color="grey", lw=1, label="target")
+            legend["target"] = ax.axhline(references[quantity], ls="--", color="grey", lw=1,
+                                          label="target")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(quantity)
-    axes[0][-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    axes[0][-1].legend(legend.values(), legend.keys(), fontsize=8, loc="center left",
+                       bbox_to_anchor=(1.02, 0.5))
     fig.tight_layout()
     return fig
 

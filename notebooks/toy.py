@@ -99,17 +99,16 @@ if P["fig3"] != "skip":
                 fig3_failed[toy, method] = failure
             else:
                 fig3_missing.append(f"`scripts/fig3 {toy} {method}`")
+fig3_arrays = {key: recipes.load_samples(res) for key, res in fig3_runs.items()}
 fig3_rows = []
-for (toy, method), res in fig3_runs.items():
-    arrays = recipes.load_samples(res)
+for (toy, method), arrays in fig3_arrays.items():
     for it in paper.FIG3_SNAPSHOTS:
         if it <= FIG3_ALL[method].total_iterations:
-            x = arrays[f"snapshot_{it}"]
-            outer = ({"outer circle share": sjko.mode_stats(x, sjko.get_toy(toy))["mass"][1]}
-                     if toy == "two_circles" else {})
-            fig3_rows.append({"toy": toy, "method": method, "iteration": it, **outer,
-                              **report.toy_scores(x, toy, arrays["target"],
-                                                  res.metrics["w2_floor"])})
+            scores = report.toy_scores(arrays[f"snapshot_{it}"], toy, arrays["target"],
+                                       fig3_runs[toy, method].metrics["w2_floor"])
+            if toy == "two_circles":  # components: inner circle, outer circle
+                scores["outer circle share"] = scores["mode shares"][1]
+            fig3_rows.append({"toy": toy, "method": method, "iteration": it, **scores})
 for method, marks in paper.AUTHORS_CODE_25G.items():
     for it, m in marks.items():
         fig3_rows.append({"toy": "25gaussians", "method": f"{method} (authors' train.py)",
@@ -121,6 +120,16 @@ fig3_df = pd.DataFrame(fig3_rows)
 
 def _fmt(value, spec: str) -> str:
     return "–" if pd.isna(value) else format(value, spec)
+
+
+# Glued Fig. 3 statistics: glue suffix -> (column of fig3_df, format).
+FIG3_STATS = {"modes": ("modes covered", ".0f"), "within": ("within 3 std", ".0%"),
+              "w2ratio": ("W2 / noise level", ".1f"), "maxshare": ("largest mode share", ".2f"),
+              "outer": ("outer circle share", ".2f")}
+
+
+def fig3_stats(toy: str) -> dict:
+    return {k: v for k, v in FIG3_STATS.items() if k != "outer" or toy == "two_circles"}
 
 # %% tags=["remove-input"]
 for (toy, method), f in fig3_failed.items():
@@ -146,12 +155,10 @@ if len(fig3_df):
 for toy, g in fig3_df.groupby("toy", sort=False):
     if (toy, "sjko") not in fig3_runs:
         continue
-    quantities = ["modes covered", "within 3 std", "W2 / noise level"] + (
-        ["outer circle share"] if toy == "two_circles" else [])
+    quantities = [col for stat, (col, _) in fig3_stats(toy).items() if stat != "maxshare"]
     curves = {q: {m: (h["iteration"] / 1000, h[q]) for m, h in g.groupby("method", sort=False)
                   if h[q].notna().any()} for q in quantities}
-    exact = recipes.load_samples(fig3_runs[toy, "sjko"])["target"]
-    stats = sjko.mode_stats(exact, sjko.get_toy(toy))
+    stats = sjko.mode_stats(fig3_arrays[toy, "sjko"]["target"], sjko.get_toy(toy))
     refs = {"modes covered": stats["n_modes"], "within 3 std": stats["within"],
             "W2 / noise level": 1.0, "outer circle share": stats["mass"][-1]}
     fig = plotting.trajectories(curves, "iterations (thousands)", refs)
@@ -165,16 +172,15 @@ for toy in MAIN_TOYS:
     for method in FIG3:
         if (toy, method) not in fig3_runs:
             continue
-        arrays = recipes.load_samples(fig3_runs[toy, method])
+        arrays = fig3_arrays[toy, method]
         for it in paper.FIG3_SNAPSHOTS:
             if f"snapshot_{it}" in arrays and it in (5_000, 20_000, 40_000, 60_000, 100_000):
                 panels[f"{method}, {it // 1000}K"] = arrays[f"snapshot_{it}"]
     if panels:
-        first = next(r for (t, _), r in fig3_runs.items() if t == toy)
-        fig = plotting.scatter_grid(panels, ncols=5, target=recipes.load_samples(first)["target"],
-                                    lim=LIM)
+        first = next(key for key in fig3_runs if key[0] == toy)
+        fig = plotting.scatter_grid(panels, ncols=5, target=fig3_arrays[first]["target"], lim=LIM)
         fig.suptitle(f"{toy}: samples at the paper's iteration marks", y=1.06)
-        plotting.save(fig, first.file(f"fig3_{toy}.png"))
+        plotting.save(fig, fig3_runs[first].file(f"fig3_{toy}.png"))
 
 # %% [markdown]
 # ### Watch the flow: S-JKO's $\mu_0 \to \mu_K$
@@ -186,7 +192,7 @@ for toy in MAIN_TOYS:
     key = (toy, "sjko") if (toy, "sjko") in fig3_runs else None
     if key is None:
         continue
-    arrays = recipes.load_samples(fig3_runs[key])
+    arrays = fig3_arrays[key]
     steps = {f"{toy}: μ_{k}": arrays[f"step_{k}"] for k in range(FIG3["sjko"].K + 1)}
     display(HTML(plotting.gif_html(plotting.scatter_frames(steps, arrays["target"], LIM),
                                    fig3_runs[key].file(f"flow_{toy}.gif"))))
@@ -271,11 +277,6 @@ for (toy, method), g in df.groupby(["toy", "method"]):
     report.glue(f"{key}_within", f"{100 * g['within 3 std'].mean():.0f}%")
 report.glue("toy_budget", f"{budget}")
 
-
-def fig3_stats(toy: str) -> tuple:
-    return ("modes", "within", "w2ratio", "maxshare") + (("outer",) if toy == "two_circles" else ())
-
-
 fig3_glue = {}  # "not run" for every Fig. 3 cell that is not in the cache
 for toy, method in FIG3_JOBS:
     for it in paper.FIG3_SNAPSHOTS:
@@ -290,12 +291,8 @@ for (toy, method), f in fig3_failed.items():
 for _, r in fig3_df.iterrows():
     method = r["method"].replace(" (authors' train.py)", "_authors")
     key = f"fig3_{r['toy']}_{method}_{r['iteration'] // 1000}k".replace("-", "_")
-    fig3_glue[f"{key}_modes"] = f"{r['modes covered']:.0f}"
-    fig3_glue[f"{key}_within"] = f"{100 * r['within 3 std']:.0f}%"
-    fig3_glue[f"{key}_w2ratio"] = _fmt(r["W2 / noise level"], ".1f")
-    fig3_glue[f"{key}_maxshare"] = _fmt(r.get("largest mode share"), ".2f")
-    if r["toy"] == "two_circles":
-        fig3_glue[f"{key}_outer"] = _fmt(r["outer circle share"], ".2f")
+    for stat, (column, spec) in fig3_stats(r["toy"]).items():
+        fig3_glue[f"{key}_{stat}"] = _fmt(r[column], spec)
 for key, value in fig3_glue.items():
     report.glue(key, value)
 

@@ -69,8 +69,9 @@ def reproduce(command: str, results: Sequence, note: str = "") -> str:
 
 
 def toy_scores(x, toy_name: str, target, noise_level: float) -> dict:
-    """Modes covered, fraction within 3 std, W2 / noise level and the largest mode's share of the
-    samples (a perfect sampler: the largest weight) of stored 2-D samples (arrays), through
+    """Modes covered, fraction within 3 std, W2 / noise level, each mode's share of the samples
+    (``mode shares``, in the toy's component order) and the largest of them (a perfect sampler:
+    the largest weight) of stored 2-D samples (arrays), through
     :func:`sjko.mode_stats` and :func:`sjko.w2` -- for tables of snapshots. The noise level
     (:func:`sjko.metrics.w2_noise_floor`) is a perfect sampler's expected W2, not a bound."""
     import torch
@@ -82,7 +83,7 @@ def toy_scores(x, toy_name: str, target, noise_level: float) -> dict:
     m = mode_stats(xt, get_toy(toy_name))
     return {"modes covered": m["covered"], "within 3 std": m["within"],
             "W2 / noise level": w2(xt, torch.as_tensor(np.asarray(target))) / noise_level,
-            "largest mode share": max(m["mass"])}
+            "mode shares": m["mass"], "largest mode share": max(m["mass"])}
 
 
 def failure_file(name: str) -> "Path":

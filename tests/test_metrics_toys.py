@@ -72,10 +72,12 @@ def test_toy_scores_of_exact_and_one_circle_samples():
     s = report.toy_scores(exact, "two_circles", target, level)
     assert s["modes covered"] == 2 and s["within 3 std"] > 0.98
     assert s["largest mode share"] == pytest.approx(0.5, abs=0.03)
+    assert s["largest mode share"] == max(s["mode shares"])
     assert s["W2 / noise level"] == pytest.approx(1.0, abs=0.3)
     inner = exact[np.linalg.norm(exact, axis=1) < 6]  # all mass on the inner circle
     s = report.toy_scores(inner, "two_circles", target, level)
     assert s["modes covered"] == 1 and s["largest mode share"] > 0.98
+    assert s["mode shares"][0] > 0.98 and s["mode shares"][1] == 0  # inner first, then outer
     assert s["W2 / noise level"] > 5
 
 

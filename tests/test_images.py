@@ -287,34 +287,83 @@ def test_precision_recall_on_a_known_configuration():
 
 
 class _PixelFeatures(torch.nn.Module):
-    """A stand-in for the FID Inception with its output format: [features[n, 8, 1, 1]]."""
+    """A stand-in for the FID Inception with its output format: [features[n, 8, 1, 1]]; the
+    same weights for the same ``seed``."""
 
-    def __init__(self) -> None:
+    def __init__(self, seed: int = 0) -> None:
         super().__init__()
-        self.proj = torch.nn.Linear(3 * 28 * 28, 8)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.proj = torch.nn.Linear(3 * 28 * 28, 8)
 
     def forward(self, x):
         return [self.proj(x.flatten(1))[:, :, None, None]]
 
 
-def test_digit_scores_compute_the_inception_reference_once_and_only_when_needed():
+def test_digit_scores_copy_share_matches_the_function_and_shapes_are_checked():
     from sjko.images import quality as q
     train, held = data.mnist("train")[::10], data.mnist("held-out")[::5]
-    net, calls = _PixelFeatures(), []
-
-    def reference():
-        calls.append(1)
-        return fid.statistics(fid.activations(train, net))
-
-    scores = q.DigitScores(train, held, q.DigitClassifier().eval(), net, reference)
-    assert "inception_fid" not in scores(held, inception=False) and not calls
-    real = scores(held)["inception_fid"]
-    noise = scores(torch.rand_like(held) * 2 - 1)["inception_fid"]
-    assert len(calls) == 1 and real < noise
-    with pytest.raises(ValueError, match="both inception and inception_reference"):
-        q.DigitScores(train, held, q.DigitClassifier(), net)
+    scores = q.DigitScores(train, held, q.DigitClassifier().eval())
+    mixed = torch.cat([train[:30], held[:70]])  # 30 copies among 100
+    assert scores(mixed)["copy_share"] == q.copy_share(train, held, mixed) == pytest.approx(
+        0.3, abs=0.02)
+    assert set(q.RULE_METRICS) <= set(scores(held))
     with pytest.raises(ValueError, match="samples of shape"):
         scores(torch.zeros(4, 1, 8, 8))
+
+
+def test_fid_statistics_cache_is_keyed_by_the_network_and_respects_load_only(tmp_path,
+                                                                             monkeypatch):
+    from sjko.experiments import ResultMissing
+    x = data.mnist("held-out")[::50]
+    a = fid.cached_statistics("d", x, _PixelFeatures(0), tmp_path)
+    b = fid.cached_statistics("d", x, _PixelFeatures(1), tmp_path)
+    assert not np.allclose(a[0], b[0]) and len(list(tmp_path.glob("*.npz"))) == 2
+    assert np.array_equal(fid.cached_statistics("d", x, _PixelFeatures(0), tmp_path)[1], a[1])
+    monkeypatch.setenv("SJKO_LOAD_ONLY", "1")
+    with pytest.raises(ResultMissing, match="not cached"):
+        fid.cached_statistics("d", x, _PixelFeatures(2), tmp_path)
+
+
+def test_digit_runs_skip_inception_and_its_stage_scores_the_stored_samples(tmp_path,
+                                                                          monkeypatch):
+    """A digits run never loads Inception and stores every metric of the rule; the Inception
+    stage loads the run (never trains it), computes its FID once from the stored samples, and
+    scores the sanity cases, real digits below noise."""
+    from sjko.experiments import ResultMissing
+    from sjko.images import quality as q
+    from sjko.images import recipe
+    monkeypatch.setenv("SJKO_RESULTS", str(tmp_path))
+
+    def no_inception(*args, **kwargs):
+        raise AssertionError("the run loaded Inception")
+
+    monkeypatch.setattr(fid, "inception", no_inception)
+    cfg = sjko.SJKOConfig(K=2, h=0.1, iters_per_step=2, batch_size=8, nz=4, cost="mean",
+                          ema=0.9)
+    args = dict(dataset="mnist", size=28, preset="tiny", config=cfg, n_samples=40,
+                score="digits", grid=4, digit_epochs=1)
+    run = recipe.image_run(**args)
+    assert set(q.RULE_METRICS) <= set(run.metrics) and "inception_fid" not in run.metrics
+    assert set(run.metrics["steps"]["2"]) == {"raw", "sampling"}
+    with pytest.raises(ResultMissing):
+        recipe.image_inception_fid(**{**args, "config": cfg.replace(seed=1)})
+    loads = []
+
+    def stand_in(*args, **kwargs):
+        loads.append(1)
+        return _PixelFeatures()
+
+    monkeypatch.setattr(fid, "inception", stand_in)
+    first = recipe.image_inception_fid(**args)
+    assert not first.hit and len(loads) == 1
+    again = recipe.image_inception_fid(**args)
+    assert again.hit and len(loads) == 1
+    direct = recipe.digit_inception_fids({"s": data.load_lossless(run.file("samples.npz"))})
+    assert first.metrics["inception_fid"] == pytest.approx(direct["s"]["inception_fid"])
+    cases = recipe.digit_sanity_inception_fid(n_real=40).metrics["cases"]
+    assert cases["real held-out"]["inception_fid"] < cases["noise"]["inception_fid"]
+    assert cases["noise"]["seconds_per_image"] > 0
 
 
 def test_fid_weights_ensure_is_a_no_op_when_present_and_names_the_path_when_pip_fails(

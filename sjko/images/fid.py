@@ -86,14 +86,29 @@ def frechet_distance(mu1: np.ndarray, s1: np.ndarray, mu2: np.ndarray, s2: np.nd
     return float(calculate_frechet_distance(mu1, s1, mu2, s2))
 
 
+def _digest(*arrays: np.ndarray) -> str:
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()[:12]
+
+
 def cached_statistics(name: str, images: Tensor, model: torch.nn.Module, cache_dir: Path,
                       device: str = "cpu") -> tuple[np.ndarray, np.ndarray]:
-    """Data-set statistics, computed once per (name, content) and cached as .npz."""
-    digest = hashlib.sha256(images.detach().cpu().numpy().tobytes()).hexdigest()[:12]
-    path = Path(cache_dir) / f"fid_stats_{name}_{digest}.npz"
+    """Data-set statistics, computed once per (name, images, network weights) and cached as
+    .npz. Keyed by the weights too, so that statistics of one network (a test's stand-in, say)
+    are never read as another's. Under ``SJKO_LOAD_ONLY`` a missing file raises
+    :class:`sjko.experiments.ResultMissing` instead of running the network."""
+    from ..experiments import ResultMissing, load_only_from_env
+
+    weights = _digest(*(t.detach().cpu().numpy() for t in model.state_dict().values()))
+    content = _digest(images.detach().cpu().numpy())
+    path = Path(cache_dir) / f"fid_stats_{name}_{content}_{weights}.npz"
     if path.is_file():
         with np.load(path) as z:
             return z["mu"], z["sigma"]
+    if load_only_from_env():
+        raise ResultMissing(f"{path} is not cached and SJKO_LOAD_ONLY is set")
     mu, sigma = statistics(activations(images, model, device=device))
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.stem}.{os.getpid()}.npz")  # concurrent writers: atomic

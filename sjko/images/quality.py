@@ -17,15 +17,13 @@
 from __future__ import annotations
 
 import warnings
-from typing import Callable
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 from scipy.linalg import LinAlgWarning
 from torch import Tensor, nn
 
-from .fid import fid, frechet_distance, statistics
+from .fid import frechet_distance, statistics
 
 
 def _kth_radius(x: Tensor, k: int) -> Tensor:
@@ -130,12 +128,21 @@ def _nearest_distance(x: Tensor, reference: Tensor) -> Tensor:
     return torch.cat([torch.cdist(c.flatten(1), ref).min(1).values for c in x.split(500)])
 
 
-def copy_share(train: Tensor, held_out: Tensor, x: Tensor, quantile: float = 0.01) -> float:
-    """Share of ``x`` closer (pixel L2) to its nearest training digit than the ``quantile`` of
-    the held-out digits' nearest-training distances: about ``quantile`` for fresh digits, near
-    1 for a sampler that reproduces training digits."""
-    threshold = torch.quantile(_nearest_distance(held_out, train), quantile)
+def copy_threshold(train: Tensor, held_out: Tensor, quantile: float = 0.01) -> float:
+    """The ``quantile`` of the held-out digits' pixel distances to their nearest training digit:
+    a sample nearer than this to a training digit counts as a near-copy."""
+    return float(torch.quantile(_nearest_distance(held_out, train), quantile))
+
+
+def _share_nearer(x: Tensor, train: Tensor, threshold: float) -> float:
     return float((_nearest_distance(x, train) < threshold).float().mean())
+
+
+def copy_share(train: Tensor, held_out: Tensor, x: Tensor, quantile: float = 0.01) -> float:
+    """Share of ``x`` closer (pixel L2) to its nearest training digit than
+    :func:`copy_threshold`: about ``quantile`` for fresh digits, near 1 for a sampler that
+    reproduces training digits."""
+    return _share_nearer(x, train, copy_threshold(train, held_out, quantile))
 
 
 #: The acceptance rule "these samples are digits", chosen on the sanity cases (images page):
@@ -145,40 +152,36 @@ RULE = (("pixel_precision", 0.4, None), ("feature_precision", 0.7, None),
         ("copy_share", None, 0.05))
 
 
+#: The names of the scores :data:`RULE` reads.
+RULE_METRICS = tuple(name for name, _, _ in RULE)
+
+
 class DigitScores:
     """Scores of digit samples against fixed references: ``train`` (the 4 000 training digits,
-    the manifold of precision / recall and the copy check), ``held_out`` (the copy threshold),
-    a trained :class:`DigitClassifier` (features and class shares) and, optionally, the FID
-    Inception network with the training digits' pool3 statistics (``inception_fid``), or a
-    function returning them, called when first needed."""
+    the manifold of precision / recall and the copy check), ``held_out`` (the copy threshold,
+    computed once) and a trained :class:`DigitClassifier` (features and class shares).
 
-    def __init__(self, train: Tensor, held_out: Tensor, classifier: DigitClassifier,
-                 inception: nn.Module | None = None,
-                 inception_reference: tuple[np.ndarray, np.ndarray]
-                 | Callable[[], tuple[np.ndarray, np.ndarray]] | None = None) -> None:
-        if (inception is None) != (inception_reference is None):
-            raise ValueError("give both inception and inception_reference, or neither")
+    Inception FID is not part of these scores: it is a separate, slow stage on CPU
+    (:func:`sjko.images.recipe.image_inception_fid`) that the acceptance rule does not use.
+    """
+
+    def __init__(self, train: Tensor, held_out: Tensor, classifier: DigitClassifier) -> None:
         self.train, self.held_out, self.classifier = train, held_out, classifier
-        self.inception, self.inception_reference = inception, inception_reference
         self.train_features = classifier_features(classifier, train)
+        self.copy_threshold = copy_threshold(train, held_out)
 
-    def __call__(self, x: Tensor, inception: bool = True) -> dict[str, float]:
-        """All scores of ``x``; ``inception=False`` skips the (slow, on CPU) Inception FID."""
+    def __call__(self, x: Tensor) -> dict[str, float]:
+        """Every score of ``x`` (the :data:`RULE_METRICS` and a few more)."""
         if x.shape[1:] != self.train.shape[1:]:
             raise ValueError(f"samples of shape {tuple(x.shape[1:])} but the reference digits "
                              f"are {tuple(self.train.shape[1:])}")
         feats = classifier_features(self.classifier, x)
         shares = class_shares(self.classifier, x)
         px, fx = precision_recall(self.train, x), precision_recall(self.train_features, feats)
-        out = {"pixel_precision": px[0], "pixel_recall": px[1], "feature_precision": fx[0],
-               "feature_recall": fx[1], "feature_fd": feature_fid(self.train_features, feats),
-               "share_min": float(shares.min()), "share_max": float(shares.max()),
-               "copy_share": copy_share(self.train, self.held_out, x)}
-        if inception and self.inception is not None:
-            if callable(self.inception_reference):
-                self.inception_reference = self.inception_reference()
-            out["inception_fid"] = fid(x, self.inception_reference, self.inception)
-        return out
+        return {"pixel_precision": px[0], "pixel_recall": px[1], "feature_precision": fx[0],
+                "feature_recall": fx[1], "feature_fd": feature_fid(self.train_features, feats),
+                "share_min": float(shares.min()), "share_max": float(shares.max()),
+                "copy_share": _share_nearer(x, self.train, self.copy_threshold)}
 
 
 def accepted(scores: dict[str, float]) -> bool:

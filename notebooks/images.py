@@ -169,8 +169,10 @@ if "inception_fid" in cases_scores["real held-out"]:
 # $\mathrm{lr}_v = 10^{-4}$ and R1 $\lambda = 0.2$ (the authors' code; $\lambda = 20$ for
 # CelebA-HQ). Equal rates and $\lambda = 1$ are the companion's choices for this page, made in
 # first-step trials that are not stored (no result on this page rests on them): with
-# $\lambda = 0.2$ two of six seeds of an earlier round collapsed onto a few classes, and a
-# first-step trial with $\lambda = 1$ did not; the authors' $\mathrm{lr}_v$ did not help there.
+# $\lambda = 0.2$, one of three seeds of S-JKO and one of source-fixed UOTM lost most of their
+# diversity in this page's previous round (its runs are stored with commit `0cd5349` of this
+# repository), a first-step trial with $\lambda = 1$ did not, and the authors' $\mathrm{lr}_v$
+# did not help.
 
 # %% tags=["remove-cell"]
 runs = {name: {s: recipe.image_run(**RUN_CALLS[name, s]) for s in seeds}

@@ -236,7 +236,8 @@ cost_text = (f"**Cost** (from the records of these results, single-thread proces
 if inception_runs:
     inception_results = [sanity_inception, *inception_runs.values()]
     COST["inception"] = core_minutes(inception_results)
-    per_image = np.mean([m["seconds_per_image"] for m in sanity_inception.metrics["cases"].values()])
+    per_image = np.mean([m["seconds_per_image"]
+                         for m in sanity_inception.metrics["cases"].values()])
     cost_text += (f"; the Inception stage {COST['inception']:.0f} core-minutes "
                   f"({per_image:.2f} s per image), plus about {4000 * per_image / 60:.0f} for "
                   "the training digits' statistics (4 000 images at that rate, computed once "
@@ -369,6 +370,19 @@ if "1" in first_steps:
                     f"{100 * first_steps['1'][kind]['share_max']:.0f}%")
 report.glue("img_budget", f"{budget:,}")
 report.glue("img_seeds", f"{len(P['seeds'])}")
+report.glue("img_r1", f"{sjko_cfg.r1:g}")
+
+
+def seed_range(name: str, col: str, digits: int = 3) -> str:
+    """'lo–hi' of one metric over a method's seeds (a single value for one seed)."""
+    values = seed_values(name, col) or [float("nan")]
+    lo, hi = min(values), max(values)
+    return f"{lo:.{digits}f}" if lo == hi else f"{lo:.{digits}f}–{hi:.{digits}f}"
+
+
+for name, key in list(KEYS.items())[:4]:  # the methods, not the real-data row
+    for col, digits in (("share_min", 3), ("share_max", 3), ("feature_fd", 1)):
+        report.glue(f"img_{key}_{col}_range", seed_range(name, col, digits))
 report.glue("img_n", f"{P['n']:,}")
 report.glue("img_K", f"{P['K']}")
 report.glue("img_minutes_per_run", report.mean_std(

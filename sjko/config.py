@@ -20,6 +20,7 @@ SINGLE_STEP_METHODS = ("sf-uotm", "uotm", "otm")
 NETWORKS = ("residual", "authors-toy")
 DATA_BATCHES = ("iid", "stratified", "epochs")
 HORIZONS = ("run", "run+step")
+POTENTIAL_LOSSES = ("semi-dual", "logistic")
 
 
 def _fail(name: str, value: Any, allowed: str) -> None:
@@ -98,11 +99,17 @@ class SJKOConfig:
     cosine_horizon : length of the "global" cosine schedule: "run" = N_0 + N (K - 1), the
         iterations actually run (authors' ``train.py``), or "run+step" = N_0 + N K (authors'
         ``train_JSD.py``: the schedule never reaches its floor).
+    potential_loss : how the potential is fitted: "semi-dual" (the paper's (E5), default) or
+        "logistic" (companion, KL only): the logistic log-ratio loss
+        E softplus(v(T x)) + E softplus(-v(y)) of :func:`sjko.losses.logistic_potential_loss`. For
+        a fixed map both losses have the same minimiser v = -log(d T#mu / d nu), so the map step
+        (E6) and the JKO step's solution are unchanged; the logistic loss has bounded terms where
+        the sample estimate of int e^{-v} d nu in (E5) can have infinite variance.
     potential_batch_size : samples of mu and nu in the potential step (E5) (None: batch_size).
         A larger batch lowers the variance of the sample estimate of int f*(-v) d nu (companion).
-    stop_tol : per-step stopping rule (companion; 0 = off): every ``stop_every`` iterations the
-        semi-dual value (E3) is estimated on a held-out set of ``stop_samples`` draws fixed for
-        the step; the step ends once ``stop_patience`` consecutive estimates each moved by less
+    stop_tol : per-step stopping rule (companion; 0 = off): every ``stop_every`` iterations minus
+        the potential loss (the semi-dual value (E3) by default) is estimated on a held-out set of
+        ``stop_samples`` draws fixed for the step; the step ends once ``stop_patience`` consecutive estimates each moved by less
         than ``stop_tol``, or after ``iters_per_step`` iterations.
     keep_steps : keep a frozen copy of T after every step (needed to sample intermediate mu_k).
     checkpoint_every : iterations between checkpoints inside a step (when checkpointing).
@@ -136,6 +143,7 @@ class SJKOConfig:
     data_batches: str = "iid"
     hflip: bool = False
     cosine_horizon: str = "run"
+    potential_loss: str = "semi-dual"
     potential_batch_size: Optional[int] = None
     stop_tol: float = 0.0
     stop_every: int = 100
@@ -191,6 +199,12 @@ class SJKOConfig:
         _choice("data_batches", self.data_batches, DATA_BATCHES)
         _flag("hflip", self.hflip)
         _choice("cosine_horizon", self.cosine_horizon, HORIZONS)
+        _choice("potential_loss", self.potential_loss, POTENTIAL_LOSSES)
+        if self.potential_loss == "logistic" and (self.divergence != "kl"
+                                                  or self.method in ("uotm", "otm")):
+            _fail("potential_loss", self.potential_loss, "the logistic loss fits the KL potential "
+                  "-log(d T#mu / d nu) with the source held fixed: it needs divergence='kl' and "
+                  "method 'sjko', 'sf-uotm' or 'jko-naive'")
         if self.potential_batch_size is not None:
             _positive_int("potential_batch_size", self.potential_batch_size)
         _nonneg_float("stop_tol", self.stop_tol)

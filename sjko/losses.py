@@ -63,6 +63,20 @@ def semi_dual_loss(w_fake: Tensor, w_real: Tensor, fake_cost: Tensor, source: Di
     return source.f_star(v_fake - fake_cost).mean() + target.f_star_neg(w_real).mean()
 
 
+def logistic_potential_loss(w_fake: Tensor, w_real: Tensor) -> Tensor:
+    """Logistic log-ratio loss of the KL potential (companion; ``potential_loss="logistic"``):
+    E softplus(v(T x)) + E softplus(-v(y)), with v = w (the KL link is the identity).
+
+    It is logistic regression of data y ~ nu against pushed samples T x with logit -v. Pointwise,
+    p softplus(v) + q softplus(-v) is smallest at v = log(q / p), so for a fixed map the minimiser
+    is v = -log(d T#mu / d nu): the same potential as the KL semi-dual (E5), whose optimum has
+    e^{-v} d nu = d T#mu. The map step (E6) is unchanged, so a joint fixed point is the JKO step's
+    solution. Each term lies between 0 and |v| + log 2, while e^{-v(y)} in (E5) has variance
+    chi^2(mu_{k+1} || nu) at the optimum (:func:`sjko.reference.chi2_gaussian`).
+    """
+    return softplus(w_fake).mean() + softplus(-w_real).mean()
+
+
 def transport_loss(cost: Tensor, w_fake: Tensor, target: Divergence,
                    non_saturating: bool = False) -> Tensor:
     """Map loss (E6): E c_h(T_old x, T x) - v(T x).

@@ -34,8 +34,8 @@ from .distributed import (average_gradients, broadcast_parameters, gather_object
                           rank_and_world)
 from .divergences import get_divergence
 from .flow import Flow
-from .losses import (instance_noise_std, marginal_penalties, r1_penalty, semi_dual_loss,
-                     transport_cost, transport_loss)
+from .losses import (instance_noise_std, logistic_potential_loss, marginal_penalties,
+                     r1_penalty, semi_dual_loss, transport_cost, transport_loss)
 from .networks import TransportMap, default_networks, default_width, ema_update
 from .samplers import DataStream, SamplerLike, StandardNormal, as_sampler, event_shape
 
@@ -232,7 +232,7 @@ class Trainer:
         y = self.data(Bv, self.gen).to(self.device)
         if c.instance_noise:
             y = y + instance_noise_std(self.k) * torch.randn(y.shape, generator=self.gen).to(y)
-        loss_v = semi_dual_loss(self.v(fake), self.v(y), fake_cost, self.psi1, self.psi2)
+        loss_v = self.potential_loss(self.v(fake), self.v(y), fake_cost)
         if c.r1 > 0:
             loss_v = loss_v + c.r1 * r1_penalty(self.v, y)
         self.opt_v.zero_grad(set_to_none=True)
@@ -254,9 +254,16 @@ class Trainer:
             ema_update(self.T_ema, self.T, c.ema)
         return loss_v.item(), loss_T.item()
 
+    def potential_loss(self, w_fake: Tensor, w_real: Tensor, fake_cost: Tensor) -> Tensor:
+        """The potential step's loss without R1: (E5), or the logistic loss (``potential_loss``)."""
+        if self.config.potential_loss == "logistic":
+            return logistic_potential_loss(w_fake, w_real)
+        return semi_dual_loss(w_fake, w_real, fake_cost, self.psi1, self.psi2)
+
     # -- per-step stopping rule ----------------------------------------------------------------
     def _held_out_value(self) -> float:
-        """Semi-dual value (E3), -L_v without R1, on the step's held-out draws."""
+        """-L_v without R1 on the step's held-out draws (the semi-dual value (E3) with the default
+        potential loss)."""
         c = self.config
         if self.held_out is None:
             gen = torch.Generator().manual_seed(c.seed + 1_000_003 * (self.k + 1))
@@ -266,7 +273,7 @@ class Trainer:
         with torch.no_grad():
             prev, fake = self._push(x, z1, z2)
             cost = transport_cost(prev, fake, c.step_size(self.k), c.cost)
-            return -semi_dual_loss(self.v(fake), self.v(y), cost, self.psi1, self.psi2).item()
+            return -self.potential_loss(self.v(fake), self.v(y), cost).item()
 
     def step_converged(self) -> bool:
         """Record a held-out estimate every ``stop_every`` iterations; True once the last

@@ -13,7 +13,7 @@ INVALID = [
     ("checkpoint_every", 0), ("seed", -1), ("device", ""), ("network", "cnn"),
     ("data_batches", "shuffled"), ("hflip", 1), ("cosine_horizon", "forever"),
     ("potential_batch_size", 0), ("stop_tol", -1.0), ("stop_every", 0), ("stop_patience", 0),
-    ("stop_samples", 0),
+    ("stop_samples", 0), ("potential_loss", "hinge"),
 ]
 
 
@@ -57,6 +57,14 @@ def test_round_trip_and_frozen():
     assert SJKOConfig(**c.to_dict()) == c
     with pytest.raises(Exception):
         c.K = 3
+
+
+@pytest.mark.parametrize("change", [dict(divergence="jsd"), dict(method="uotm", K=1),
+                                    dict(method="otm", K=1)])
+def test_logistic_potential_loss_needs_kl_and_a_fixed_source(change):
+    with pytest.raises(ValueError, match="SJKOConfig.potential_loss=.*divergence='kl'"):
+        SJKOConfig(potential_loss="logistic", **change)
+    SJKOConfig(potential_loss="logistic", method="sf-uotm", K=1)
 
 
 def test_stopping_rule_rejects_a_global_schedule():

@@ -4,8 +4,8 @@ import torch
 from torch import nn
 
 from sjko.divergences import get_divergence
-from sjko.losses import (BALANCED, marginal_penalties, r1_penalty, semi_dual_loss,
-                         transport_cost, transport_loss)
+from sjko.losses import (BALANCED, logistic_potential_loss, marginal_penalties, r1_penalty,
+                         semi_dual_loss, transport_cost, transport_loss)
 
 x = torch.tensor([[0.0, 0.0], [1.0, 2.0]])
 y = torch.tensor([[1.0, 1.0], [1.0, 0.0]])
@@ -57,3 +57,24 @@ def test_r1_of_a_linear_potential():
         lin.weight.copy_(torch.tensor([[3.0, 4.0]]))
     pot = lambda z: lin(z).squeeze(-1)  # noqa: E731
     assert math.isclose(float(r1_penalty(pot, y).detach()), 0.5 * 25.0, rel_tol=1e-6)
+
+
+def test_logistic_potential_loss_by_hand_and_its_minimiser_is_the_kl_potential():
+    w_fake, w_real = torch.tensor([0.5, -1.0]), torch.tensor([2.0, 0.0])
+    sp = lambda t: math.log1p(math.exp(t))  # noqa: E731
+    want = (sp(0.5) + sp(-1.0)) / 2 + (sp(-2.0) + sp(0.0)) / 2
+    assert math.isclose(float(logistic_potential_loss(w_fake, w_real)), want, rel_tol=1e-6)
+    # On two points with pushed shares p = (3/4, 1/4) and data shares q = (1/4, 3/4), the loss over
+    # a table v is minimised at v = -log(p / q): the KL potential of (E5), e^{-v} q = p.
+    fake, real = torch.tensor([0, 0, 0, 1]), torch.tensor([0, 1, 1, 1])
+    v = torch.zeros(2, requires_grad=True)
+    opt = torch.optim.LBFGS([v], max_iter=200, tolerance_grad=1e-12, tolerance_change=0)
+
+    def closure():
+        opt.zero_grad()
+        loss = logistic_potential_loss(v[fake], v[real])
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    assert torch.allclose(v.detach(), torch.tensor([-math.log(3.0), math.log(3.0)]), atol=1e-4)

@@ -16,7 +16,10 @@
 # Every stored run behind this book, read from `results/<experiment>/<hash>/record.json`: its
 # configuration hash, seed, the git commit and package version that produced it, wall time, host,
 # and the command that regenerates it. A run is reloaded (not retrained) as long as its
-# parameters and the package's training code are unchanged; `--force` recomputes everything:
+# parameters and the package's training code are unchanged; `--force` recomputes everything.
+# A run made by an earlier version of the code and carried over by `python -m sjko.migrate`
+# (a change shown not to alter it) says so in the column "carried over", with its original
+# fingerprint; the evidence is in its `record.json`.
 #
 # ```bash
 # python -m sjko.batch --profile quick --force          # every notebook
@@ -50,6 +53,8 @@ for r in records:
                  "seed": r.get("seed", cfg.get("seed", "")), "commit": r["git_commit"][:10],
                  "version": r["package_version"], "wall s": r["wall_seconds"], "host": r["host"],
                  "created": r["created"],
+                 "carried over": ", ".join(f"from {m['from_fingerprint']} ({m['date'][:10]})"
+                                           for m in r.get("rekeyed", [])),
                  "regenerate": f"python -m sjko.batch --only {NOTEBOOK_OF.get(r['experiment'], '?')} --force"})
 table = pd.DataFrame(rows)
 print(f"{len(table)} stored runs of the current training code, "
@@ -59,4 +64,9 @@ if stale:
     print(f"{stale} older run(s) in the cache were made by other versions of the training code "
           "and are not used by any page")
 pd.set_option("display.max_rows", 500)
+carried = [r for r in records if r.get("rekeyed")]
+if carried:
+    print(f"{len(carried)} of them were carried over from earlier code versions; evidence:")
+    for evidence in sorted({m["evidence"] for r in carried for m in r["rekeyed"]}):
+        print(" -", evidence)
 display(table)

@@ -152,9 +152,10 @@ def run_batch(names: Sequence[str], profile: str, force: bool = False, jobs: int
     progress; return the number of failures."""
     failures: list[tuple[str, str]] = []
     count = iter(range(1, len(names) + 1))
-    # Kernels inherit the environment: share the cores between the jobs (oversubscribed torch
-    # threads slow small networks down by an order of magnitude). An explicit setting wins.
-    share = str(max(1, (os.cpu_count() or 1) // max(1, jobs)))
+    # Kernels inherit the environment: share the cores between the notebooks that run at once
+    # (oversubscribed torch threads slow small networks down by an order of magnitude); one
+    # notebook gets every core for its prefetch processes. An explicit setting wins.
+    share = str(max(1, (os.cpu_count() or 1) // max(1, min(jobs, len(names)))))
     os.environ.setdefault("OMP_NUM_THREADS", share)
     os.environ.setdefault("SJKO_PROCESSES", share)
     print(f"sjko.batch: {len(names)} notebook(s), profile={profile}, force={force}, jobs={jobs}",

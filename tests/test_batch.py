@@ -63,3 +63,17 @@ def test_processes_follow_the_batch_share(monkeypatch):
     assert batch.processes() == 3
     monkeypatch.delenv("SJKO_PROCESSES")
     assert batch.processes() == (os.cpu_count() or 1)
+
+
+@pytest.mark.parametrize("names,jobs,share", [(["a"], 2, "4"), (["a", "b"], 2, "2"),
+                                              (["a", "b", "c"], 8, "1")])
+def test_one_notebook_gets_every_core_and_several_share_them(monkeypatch, tmp_path, names, jobs,
+                                                             share):
+    seen = []
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    for var in ("SJKO_PROCESSES", "OMP_NUM_THREADS"):  # unset now, restored after the test
+        monkeypatch.setenv(var, "")
+        monkeypatch.delenv(var)
+    monkeypatch.setattr(batch, "execute", lambda *a: seen.append(os.environ["SJKO_PROCESSES"]) or 0)
+    assert batch.run_batch(names, "smoke", jobs=jobs, output_dir=tmp_path) == 0
+    assert seen == [share] * len(names)

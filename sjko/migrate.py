@@ -12,7 +12,8 @@ metrics"). The run's own record -- git commit, fingerprint at training time, wal
 as it was, so a reader sees both what produced the numbers and why they still stand.
 
 Runs that name another run by its hash in their parameters (the Inception FID of an image run)
-are moved after it, with the hash in their parameters replaced.
+are moved after it, with the hash in their parameters replaced. Records of diverged runs
+(``results/failures/*.json``, :func:`sjko.report.record_failure`) are carried over the same way.
 """
 from __future__ import annotations
 
@@ -89,9 +90,20 @@ def rekey(fingerprints: dict[str, tuple[str, ...]], added: dict[str, Any], evide
     clash = sorted(k for k, _ in plan.values() if k in taken)
     if clash:
         raise ValueError(f"new hashes already hold other runs: {clash}")
+    failures = [(path, json.loads(path.read_text()))
+                for path in sorted((root / "failures").glob("*.json"))]
+    failures = [(p, f) for p, f in failures if f.get("code_fingerprint") in fingerprints]
     if dry_run:
         return moved
     date = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    for path, failure in failures:  # diverged runs (sjko.report.record_failure): same carry-over
+        entry = {"from_fingerprint": failure["code_fingerprint"], "added": added,
+                 "evidence": evidence, "date": date}
+        failure.update(config=_with_fields(failure["config"], added, old_fields),
+                       code_fingerprint=code_fingerprint(
+                           tuple(fingerprints[failure["code_fingerprint"]])),
+                       rekeyed=failure.get("rekeyed", []) + [entry])
+        path.write_text(json.dumps(failure, indent=1))
     for folder, record in runs:
         key, params = plan[folder]
         subpackages = tuple(fingerprints[record["code_fingerprint"]])

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from sjko import SJKOConfig
+from sjko import SJKOConfig, report
 from sjko.experiments import code_fingerprint, config_hash, run_or_load
 from sjko.migrate import main, rekey
 
@@ -39,6 +39,9 @@ def test_rekeyed_runs_load_under_the_current_code_with_the_new_field(root):
     old = _store(root, "ou", {"d": 2, "config": old_config})
     child = _store(root, "fid", {"run": old}, metrics={"fid": 3.0})
     other = _store(root, "ou", {"d": 3, "config": old_config}, fingerprint="ffffffffffffffff")
+    (root / "failures").mkdir()
+    (root / "failures" / "fig3_x.json").write_text(json.dumps(
+        {"name": "fig3_x", "config": old_config, "code_fingerprint": OLD_FP, "k": 0}))
     moved = rekey({OLD_FP: ()}, {"potential_loss": "semi-dual"}, "identical metrics")
     new_params = {"d": 2, "config": SJKOConfig(K=3).to_dict()}
     assert moved[old] == config_hash("ou", new_params)
@@ -51,7 +54,10 @@ def test_rekeyed_runs_load_under_the_current_code_with_the_new_field(root):
     assert entry["evidence"] == "identical metrics"
     # the run that names the moved run by hash follows it
     assert run_or_load("fid", {"run": moved[old]}, _never).metrics == {"fid": 3.0}
-    # a run of another fingerprint is left where it was
+    failure = report.load_failure("fig3_x")  # a diverged run's record follows too
+    assert failure["config"] == SJKOConfig(K=3).to_dict()
+    assert failure["code_fingerprint"] == code_fingerprint() and failure["rekeyed"]
+        # a run of another fingerprint is left where it was
     assert (root / "ou" / other / "record.json").is_file()
     assert not (root / "ou" / old).exists()
 

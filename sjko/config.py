@@ -109,8 +109,9 @@ class SJKOConfig:
         A larger batch lowers the variance of the sample estimate of int f*(-v) d nu (companion).
     stop_tol : per-step stopping rule (companion; 0 = off): every ``stop_every`` iterations minus
         the potential loss (the semi-dual value (E3) by default) is estimated on a held-out set of
-        ``stop_samples`` draws fixed for the step; the step ends once ``stop_patience`` consecutive estimates each moved by less
-        than ``stop_tol``, or after ``iters_per_step`` iterations.
+        ``stop_samples`` draws fixed for the step; the step ends once ``stop_patience``
+        consecutive estimates each moved by less than ``stop_tol``, or after ``iters_per_step``
+        iterations.
     keep_steps : keep a frozen copy of T after every step (needed to sample intermediate mu_k).
     checkpoint_every : iterations between checkpoints inside a step (when checkpointing).
     seed : seed of network initialisation and of every sample drawn during training.

@@ -71,7 +71,7 @@ def logistic_potential_loss(w_fake: Tensor, w_real: Tensor) -> Tensor:
     p softplus(v) + q softplus(-v) is smallest at v = log(q / p), so for a fixed map the minimiser
     is v = -log(d T#mu / d nu): the same potential as the KL semi-dual (E5), whose optimum has
     e^{-v} d nu = d T#mu. The map step (E6) is unchanged, so a joint fixed point is the JKO step's
-    solution. Each term lies between 0 and |v| + log 2, while e^{-v(y)} in (E5) has variance
+    solution. Each term lies between 0 and abs(v) + log 2, while e^{-v(y)} in (E5) has variance
     chi^2(mu_{k+1} || nu) at the optimum (:func:`sjko.reference.chi2_gaussian`).
     """
     return softplus(w_fake).mean() + softplus(-w_real).mean()

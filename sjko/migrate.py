@@ -13,7 +13,8 @@ as it was, so a reader sees both what produced the numbers and why they still st
 
 Runs that name another run by its hash in their parameters (the Inception FID of an image run)
 are moved after it, with the hash in their parameters replaced. Records of diverged runs
-(``results/failures/*.json``, :func:`sjko.report.record_failure`) are carried over the same way.
+(``results/failures/*.json``, written by ``sjko.report.record_failure``) are carried over the
+same way.
 """
 from __future__ import annotations
 

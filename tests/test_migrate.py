@@ -86,3 +86,25 @@ def test_command_line_dry_run_moves_nothing(root, capsys):
           "--evidence", "x", "--dry-run"])
     assert "would move 1 runs" in capsys.readouterr().out
     assert (root / "ou" / old / "record.json").is_file()
+
+
+def test_recompute_stored_finds_identical_and_changed_metrics(root):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sjko import recipes
+
+    cfg = SJKOConfig(h=0.05, iters_per_step=5, batch_size=64, nz=0, width=8)
+    folder = recipes.ou_run(1, 0, [0.1], cfg, n_eval=256).path
+    script = Path(__file__).resolve().parents[1] / "scripts" / "recompute-stored"
+    same = subprocess.run([sys.executable, str(script), str(folder)], capture_output=True,
+                          text=True)
+    assert same.returncode == 0 and "same" in same.stdout, same.stdout + same.stderr
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics["times"]["0.1"]["solver"] += 1e-3
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    changed = subprocess.run([sys.executable, str(script), str(folder)], capture_output=True,
+                             text=True)
+    assert changed.returncode == 1 and "DIFFERENT" in changed.stdout
+    assert ".times.0.1.solver" in changed.stdout

@@ -492,9 +492,11 @@ for tk, t in zip("AB", P["times"]):
     g = semi[semi.t == t]
     report.glue(f"ou_t{tk}_semi_above_level_max_d", f"{g.groupby('d')['semi'].median().max():.2f}")
     report.glue(f"ou_t{tk}_logistic_gain", f"{g['gain'].median():.2f}")
-    for d, gd in g.groupby("d"):
-        report.glue(f"ou_t{tk}_semi_d{d}", f"{gd['semi'].median():.2f}")
-        report.glue(f"ou_t{tk}_logistic_d{d}", f"{gd['above level'].median():.2f}")
+    for d in (2, 4, 8, 12):  # every d the findings page cites, whatever the profile
+        gd = g[g.d == d]
+        for key, col in (("semi", "semi"), ("logistic", "above level")):
+            report.glue(f"ou_t{tk}_{key}_d{d}", f"{gd[col].median():.2f}" if len(gd)
+                        else "not computed (profile)")
     report.glue(f"ou_t{tk}_goal_dims", ", ".join(
         str(d) for d, v in df[df.t == t].groupby("d")["above level"].median().items() if v > 0.5)
         or "none")

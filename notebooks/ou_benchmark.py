@@ -333,7 +333,7 @@ ax.scatter(semi_A["unseen"], semi_A["semi"], marker="x", s=22, color=plotting.PA
            label="semi-dual (E5), paper")
 ax.scatter(chi_df["unseen"], chi_df["above level"], s=12, color=plotting.PALETTE[0],
            label="logistic, page default")
-ax.axhline(0.5, color="0.6", ls=":", lw=1)
+ax.axhline(0.5, color="0.6", ls=":", lw=1, label="goal: half a decade above the level")
 ax.set_xlabel(f"share of ∫e^(-v*)dν outside ν's 1−{EPS:g} ellipsoid (step 1)")
 ax.set_ylabel(f"(a) − estimator level at t = {tA} (decades)")
 ax.legend(fontsize=8)

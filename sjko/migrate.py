@@ -70,48 +70,46 @@ def rekey(fingerprints: dict[str, tuple[str, ...]], added: dict[str, Any], evide
         raise ValueError(f"not SJKOConfig fields: {sorted(unknown)}")
     old_fields = frozenset(all_fields - set(added))
     root = results_root() if root is None else Path(root)
-    runs = []
-    for path in sorted(root.glob("*/*/record.json")):
-        record = json.loads(path.read_text())
-        if record.get("code_fingerprint") in fingerprints:
-            runs.append((path.parent, record))
+    records = [(path.parent, json.loads(path.read_text()))
+               for path in sorted(root.glob("*/*/record.json"))]
+    runs = [(folder, r) for folder, r in records if r.get("code_fingerprint") in fingerprints]
+    failures = [(path, json.loads(path.read_text()))
+                for path in sorted((root / "failures").glob("*.json"))]
+    failures = [(path, f) for path, f in failures if f.get("code_fingerprint") in fingerprints]
     moved: dict[str, str] = {}
     plan: dict[Path, tuple[str, dict]] = {}
     for _ in range(len(runs) + 1):  # until hashes named in parameters stop changing
         before = dict(moved)
         for folder, record in runs:
-            subpackages = tuple(fingerprints[record["code_fingerprint"]])
             params = _replace_hashes(_with_fields(record["params"], added, old_fields), moved)
-            key = config_hash(record["experiment"], params, subpackages)
+            key = config_hash(record["experiment"], params,
+                              fingerprints[record["code_fingerprint"]])
             moved[folder.name] = key
             plan[folder] = (key, params)
         if moved == before:
             break
-    taken = {p.parent.name for p in root.glob("*/*/record.json")} - {f.name for f, _ in runs}
+    taken = {folder.name for folder, _ in records} - {folder.name for folder, _ in runs}
     clash = sorted(k for k, _ in plan.values() if k in taken)
     if clash:
         raise ValueError(f"new hashes already hold other runs: {clash}")
-    failures = [(path, json.loads(path.read_text()))
-                for path in sorted((root / "failures").glob("*.json"))]
-    failures = [(p, f) for p, f in failures if f.get("code_fingerprint") in fingerprints]
     if dry_run:
         return moved
     date = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    for path, failure in failures:  # diverged runs (sjko.report.record_failure): same carry-over
-        entry = {"from_fingerprint": failure["code_fingerprint"], "added": added,
-                 "evidence": evidence, "date": date}
-        failure.update(config=_with_fields(failure["config"], added, old_fields),
-                       code_fingerprint=code_fingerprint(
-                           tuple(fingerprints[failure["code_fingerprint"]])),
-                       rekeyed=failure.get("rekeyed", []) + [entry])
+
+    def carry(record: dict, origin: dict, **changes: Any) -> None:
+        """Point a run's or a failure's record at the current code, noting the move."""
+        old = record["code_fingerprint"]
+        entry = {**origin, "from_fingerprint": old, "added": added, "evidence": evidence,
+                 "date": date}
+        record.update(changes, code_fingerprint=code_fingerprint(tuple(fingerprints[old])),
+                      rekeyed=record.get("rekeyed", []) + [entry])
+
+    for path, failure in failures:  # diverged runs (sjko.report.record_failure)
+        carry(failure, {}, config=_with_fields(failure["config"], added, old_fields))
         path.write_text(json.dumps(failure, indent=1))
     for folder, record in runs:
         key, params = plan[folder]
-        subpackages = tuple(fingerprints[record["code_fingerprint"]])
-        entry = {"from_hash": folder.name, "from_fingerprint": record["code_fingerprint"],
-                 "added": added, "evidence": evidence, "date": date}
-        record.update(hash=key, params=params, code_fingerprint=code_fingerprint(subpackages),
-                      rekeyed=record.get("rekeyed", []) + [entry])
+        carry(record, {"from_hash": folder.name}, hash=key, params=params)
         (folder / "record.json").write_text(json.dumps(record, indent=1, default=str))
         os.replace(folder, folder.parent / f".{key}.rekey")
     for folder, _ in runs:
@@ -124,7 +122,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sjko.migrate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fingerprint", action="append", required=True, metavar="FP[=SUB,...]",
-                        help="old code fingerprint, with the subpackages its runs were hashed with")
+                        help="old code fingerprint and the subpackages its runs were hashed with")
     parser.add_argument("--add", action="append", required=True, metavar="FIELD=JSON",
                         help="new SJKOConfig field and its default, as JSON (quote strings)")
     parser.add_argument("--evidence", required=True)

@@ -17,7 +17,7 @@ METHODS = ("sjko", "sf-uotm", "uotm", "otm", "jko-naive")
 COSTS = ("sum", "mean")
 SCHEDULES = ("none", "global", "per-step")
 SINGLE_STEP_METHODS = ("sf-uotm", "uotm", "otm")
-NETWORKS = ("residual", "authors-toy")
+NETWORKS = ("residual", "residual-quadratic", "authors-toy")
 DATA_BATCHES = ("iid", "stratified", "epochs")
 HORIZONS = ("run", "run+step")
 POTENTIAL_LOSSES = ("semi-dual", "logistic")
@@ -88,9 +88,11 @@ class SJKOConfig:
         (L_T = c + softplus(-w), the authors' code); only used with divergence "jsd".
     nz : dimension of the auxiliary noise z of T(x, z) (0 = deterministic map).
     width, depth : width and number of residual blocks of the default MLPs (None = sized for d).
-    network : default networks for vector data: "residual" (companion: T = x + g, T_0 = Id) or
-        "authors-toy" (authors' code: T = g(x, z) at random init, blocks of three linear layers
-        with a 1/sqrt(2) skip scale, see :mod:`sjko.networks`).
+    network : default networks for vector data: "residual" (companion: T = x + g, T_0 = Id),
+        "residual-quadratic" (companion: the same with a learned quadratic form y^T P y added to
+        the potential, zero at init; the OU page's default) or "authors-toy" (authors' code:
+        T = g(x, z) at random init, blocks of three linear layers with a 1/sqrt(2) skip scale,
+        see :mod:`sjko.networks`).
     data_batches : how data batches are drawn: "iid" (companion), "stratified" (authors' toy
         samplers: exactly batch/m samples from each of the m components; the target must have a
         ``stratified`` method, as the component toys do) or "epochs" (authors' image loader:

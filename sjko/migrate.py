@@ -3,8 +3,9 @@
 Every change to the training code changes the fingerprint in each run's hash
 (:func:`sjko.experiments.code_fingerprint`), so the result cache no longer finds the stored runs.
 When the change only adds an :class:`~sjko.config.SJKOConfig` field whose default keeps the old
-behaviour, the stored runs are still exactly what the new code computes for their parameters with
-the new field at that default. :func:`rekey` moves each such run to the hash the current code
+behaviour (or a new choice of an existing field, such as a network, that no stored run uses), the
+stored runs are still exactly what the new code computes for their parameters with the new field
+at that default. :func:`rekey` moves each such run to the hash the current code
 gives it and appends the move to its ``record.json`` under ``"rekeyed"``: the hash and
 fingerprint it had, the fields added, the date, and the evidence that the default path is
 unchanged (required; for example "recomputing N stored runs with the new code gave identical
@@ -123,8 +124,9 @@ def main(argv: Optional[list[str]] = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fingerprint", action="append", required=True, metavar="FP[=SUB,...]",
                         help="old code fingerprint and the subpackages its runs were hashed with")
-    parser.add_argument("--add", action="append", required=True, metavar="FIELD=JSON",
-                        help="new SJKOConfig field and its default, as JSON (quote strings)")
+    parser.add_argument("--add", action="append", default=[], metavar="FIELD=JSON",
+                        help="new SJKOConfig field and its default, as JSON (quote strings); "
+                             "none when the change adds no field")
     parser.add_argument("--evidence", required=True)
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)

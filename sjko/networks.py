@@ -4,6 +4,9 @@
   starts as the identity (the natural T_0 of a JKO flow). z (dimension ``nz``) enters through an
   embedding added to the trunk, as in the authors' toy generator.
 * :class:`Potential` -- the potential v(y) (raw output w; see ``Divergence.potential``).
+* :class:`QuadraticPotential` -- ``Potential`` plus a learned quadratic form y^T P y, zero at
+  init (``SJKOConfig.network="residual-quadratic"``, companion): for the KL the optimal potential
+  of a Gaussian step is quadratic, and the quadratic term sets how v grows where the data are not.
 
 * :class:`AuthorsToyMap` / :class:`AuthorsToyPotential` -- the authors' toy networks
   (``SJKOConfig.network="authors-toy"``), rebuilt from their description: T(x, z) = g(x, z) with
@@ -85,6 +88,18 @@ class Potential(nn.Module):
         return self.mlp(y).squeeze(-1)
 
 
+class QuadraticPotential(Potential):
+    """w(y) = MLP(y) + y^T P y; P starts at zero (only its symmetric part acts), so at init the
+    potential equals :class:`Potential` with the same seed."""
+
+    def __init__(self, d: int, width: int = 128, depth: int = 3) -> None:
+        super().__init__(d, width, depth)
+        self.quadratic = nn.Parameter(torch.zeros(d, d))
+
+    def forward(self, y: Tensor) -> Tensor:
+        return super().forward(y) + ((y @ self.quadratic) * y).sum(-1)
+
+
 class ScaledResidualStack(nn.Module):
     """Linear(d_in, width), then ``depth`` blocks h <- (h + B(h))/sqrt(2), B = 3 x (Linear, SiLU)."""
 
@@ -138,10 +153,11 @@ class AuthorsToyPotential(nn.Module):
 
 def default_networks(network: str, d: int, nz: int, width: int, depth: int
                      ) -> tuple[nn.Module, nn.Module]:
-    """(T, v) for ``SJKOConfig.network``: "residual" or "authors-toy"."""
+    """(T, v) for ``SJKOConfig.network``: "residual", "residual-quadratic" or "authors-toy"."""
     if network == "authors-toy":
         return AuthorsToyMap(d, nz, width, depth), AuthorsToyPotential(d, width, depth)
-    return TransportMap(d, nz, width, depth), Potential(d, width, depth)
+    potential = QuadraticPotential if network == "residual-quadratic" else Potential
+    return TransportMap(d, nz, width, depth), potential(d, width, depth)
 
 
 def count_parameters(module: nn.Module) -> int:

@@ -108,3 +108,15 @@ def test_recompute_stored_finds_identical_and_changed_metrics(root):
                              text=True)
     assert changed.returncode == 1 and "DIFFERENT" in changed.stdout
     assert ".times.0.1.solver" in changed.stdout
+
+
+def test_command_line_without_a_new_field_rekeys_a_code_only_change(root):
+    # e.g. a new network choice: the stored parameters stay as they are, only the hash moves
+    params = {"d": 2, "config": SJKOConfig(K=3).to_dict()}
+    old = _store(root, "ou", params)
+    main(["--fingerprint", f"{OLD_FP}=", "--evidence", "recomputed: identical"])
+    new = config_hash("ou", params)
+    assert new != old and not (root / "ou" / old).exists()
+    record = json.loads((root / "ou" / new / "record.json").read_text())
+    assert record["params"] == params and record["rekeyed"][-1]["added"] == {}
+    assert run_or_load("ou", params, _never).metrics == {"value": 1.5}

@@ -7,11 +7,19 @@ Each ``notebooks/<name>.py`` (jupytext percent format) is converted, executed wi
 The executed notebook is written to a temporary file and renamed only on success; on failure the
 old output is removed (no stale notebook that looks fresh) and the command exits non-zero,
 naming the notebook and the error.
+
+A notebook whose execution trained at least one run leaves a timing record,
+``<results>/batch/<name>-<profile>.json`` (:func:`record_timing`): its wall time, the processes
+it had, how many runs it computed and how many were already stored. The page reads it back
+(:func:`sjko.report.batch_timing`) to state what a rerun from an empty result root costs.
 """
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import os
+import platform
 import sys
 import tempfile
 import time
@@ -21,7 +29,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from .experiments import REPO_ROOT, ResultMissing, force_from_env
+from .experiments import REPO_ROOT, ResultMissing, force_from_env, results_root
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 OUTPUT_DIR = REPO_ROOT / "book" / "results"
@@ -38,6 +46,36 @@ def discover(notebook_dir: Path) -> list[str]:
     return sorted(names, key=lambda n: n == LAST)
 
 
+def stored_runs(root: Optional[Path] = None) -> int:
+    """Number of finished runs in the result root (folders with a ``record.json``)."""
+    root = results_root() if root is None else root
+    return sum(1 for _ in root.glob("*/*/record.json"))
+
+
+def timing_file(name: str, profile: str, root: Optional[Path] = None) -> Path:
+    """Where :func:`record_timing` writes notebook ``name``'s record for ``profile``."""
+    return (results_root() if root is None else root) / "batch" / f"{name}-{profile}.json"
+
+
+def record_timing(name: str, profile: str, wall_seconds: float, runs_before: int,
+                  runs_after: int, processes: int, root: Optional[Path] = None) -> Path:
+    """Write the timing record of one notebook execution that trained runs (see module doc).
+
+    ``runs_before`` / ``runs_after``: stored runs in the result root before and after it (runs of
+    notebooks executed at the same time, ``--jobs`` > 1, count too); ``processes``: the prefetch
+    processes it was given.
+    """
+    path = timing_file(name, profile, root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "notebook": name, "profile": profile, "wall_seconds": round(wall_seconds, 1),
+        "runs_before": runs_before, "runs_computed": runs_after - runs_before,
+        "processes": processes, "cpu_count": os.cpu_count(),
+        "host": platform.node(), "date": datetime.datetime.now(datetime.timezone.utc)
+        .isoformat(timespec="seconds")}, indent=1) + "\n")
+    return path
+
+
 def execute(name: str, profile: str, force: bool, notebook_dir: Path, output_dir: Path) -> float:
     """Execute one notebook; returns its wall time. Raises on failure (after removing output)."""
     import jupytext
@@ -49,7 +87,7 @@ def execute(name: str, profile: str, force: bool, notebook_dir: Path, output_dir
     nb = jupytext.read(src)
     nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3",
                                           "language": "python"})
-    start = time.perf_counter()
+    before, start = stored_runs(), time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         inp = Path(tmp) / f"{name}.ipynb"
         jupytext.write(nb, inp)
@@ -65,7 +103,10 @@ def execute(name: str, profile: str, force: bool, notebook_dir: Path, output_dir
             raise
         present(partial)
         os.replace(partial, out)
-    return time.perf_counter() - start
+    seconds, after = time.perf_counter() - start, stored_runs()
+    if after > before:
+        record_timing(name, profile, seconds, before, after, processes())
+    return seconds
 
 
 HIDDEN = {"remove-cell", "remove-input", "hide-input", "hide-cell", "hide-output"}

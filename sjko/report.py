@@ -68,6 +68,17 @@ def reproduce(command: str, results: Sequence, note: str = "") -> str:
             f'results</summary><p>{links}</p></details></div>')
 
 
+def batch_timing(name: str, profile: str) -> Optional[dict]:
+    """The timing record ``sjko.batch`` left for notebook ``name`` in ``profile`` (None if none):
+    wall seconds of the last execution that trained runs, the runs it computed and found."""
+    import json
+
+    from .batch import timing_file
+
+    path = timing_file(name, profile)
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
 def toy_scores(x, toy_name: str, target, noise_level: float) -> dict:
     """Modes covered, fraction within 3 std, W2 / noise level, each mode's share of the samples
     (``mode shares``, in the toy's component order) and the largest of them (a perfect sampler:

@@ -77,3 +77,30 @@ def test_one_notebook_gets_every_core_and_several_share_them(monkeypatch, tmp_pa
     monkeypatch.setattr(batch, "execute", lambda *a: seen.append(os.environ["SJKO_PROCESSES"]) or 0)
     assert batch.run_batch(names, "smoke", jobs=jobs, output_dir=tmp_path) == 0
     assert seen == [share] * len(names)
+
+
+@pytest.mark.parametrize("trains", [True, False])
+def test_a_notebook_that_trains_leaves_a_timing_record(results, tmp_path, monkeypatch, trains):
+    import shutil
+
+    import papermill
+
+    def fake_execute(inp, out, **kw):  # the "notebook" stores one run when it trains
+        if trains:
+            _stored_pid(7)
+        shutil.copy(inp, out)
+
+    monkeypatch.setattr(papermill, "execute_notebook", fake_execute)
+    monkeypatch.setenv("SJKO_PROCESSES", "2")
+    nb_dir = tmp_path / "nbs"
+    nb_dir.mkdir()
+    (nb_dir / "page.py").write_text("# %%\nx = 1\n")
+    _stored_pid(1)  # one run already stored
+    seconds = batch.execute("page", "quick", False, nb_dir, tmp_path / "out")
+    timing = report.batch_timing("page", "quick")
+    if not trains:
+        assert timing is None  # a page read from the cache says nothing about its cost
+        return
+    assert timing["runs_before"] == 1 and timing["runs_computed"] == 1
+    assert timing["processes"] == 2 and timing["profile"] == "quick"
+    assert timing["wall_seconds"] == round(seconds, 1)

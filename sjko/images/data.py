@@ -78,7 +78,7 @@ def mnist(split: str = "train", size: int = 28, labels: bool = False
 
 class ClassBalanced(Empirical):
     """A labelled data set as a training target. Plain calls resample uniformly (as
-    :class:`~sjko.samplers.Empirical`); :meth:`stratified` batches (``data_batches="stratified"``,
+    :class:`~sjko.samplers.Empirical`); ``stratified`` batches (``data_batches="stratified"``,
     companion) hold ``n // m`` images of each of the m classes and one more of ``n % m`` classes
     drawn without replacement, each image drawn uniformly within its class, in shuffled order.
     """

@@ -95,7 +95,8 @@ class SJKOConfig:
         see :mod:`sjko.networks`).
     data_batches : how data batches are drawn: "iid" (companion), "stratified" (authors' toy
         samplers: exactly batch/m samples from each of the m components; the target must have a
-        ``stratified`` method, as the component toys do) or "epochs" (authors' image loader:
+        ``stratified`` method, as the component toys and labelled images,
+        :class:`sjko.images.data.ClassBalanced`, do) or "epochs" (authors' image loader:
         shuffled passes without replacement over a data tensor, last partial batch dropped).
     hflip : random horizontal flips of image data (authors' code for CIFAR-10 and CelebA-HQ).
     cosine_horizon : length of the "global" cosine schedule: "run" = N_0 + N (K - 1), the

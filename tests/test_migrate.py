@@ -57,7 +57,7 @@ def test_rekeyed_runs_load_under_the_current_code_with_the_new_field(root):
     failure = report.load_failure("fig3_x")  # a diverged run's record follows too
     assert failure["config"] == SJKOConfig(K=3).to_dict()
     assert failure["code_fingerprint"] == code_fingerprint() and failure["rekeyed"]
-        # a run of another fingerprint is left where it was
+    # a run of another fingerprint is left where it was
     assert (root / "ou" / other / "record.json").is_file()
     assert not (root / "ou" / old).exists()
 

@@ -27,9 +27,8 @@ import torch.distributed as dist
 
 from ..config import SJKOConfig
 from ..train import train
-from .data import ClassBalanced
 from .models import build
-from .recipe import load_dataset
+from .recipe import load_target
 
 
 def parse(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -82,12 +81,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             checkpoint_every=args.checkpoint_every, seed=args.seed, device=device,
             data_batches=args.data_batches or ("epochs" if authors else "iid"),
             hflip=authors and args.dataset == "cifar10")
-        target = load_dataset(args.dataset, args.size, args.data_root,
-                              labelled=config.data_batches == "stratified")
-        shape = (target.data if isinstance(target, ClassBalanced) else target).shape
+        images, target = load_target(args.dataset, args.size, args.data_root,
+                                     config.data_batches)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
-            T, v = build(args.preset, shape[1], shape[2], config.nz)
+            T, v = build(args.preset, images.shape[1], images.shape[2], config.nz)
         train(target, config, transport=T, potential=v, checkpoint_dir=args.out)
     finally:
         if distributed:

@@ -34,6 +34,14 @@ def load_dataset(name: str, size: int, root: Optional[str] = None, labelled: boo
     return data.image_folder(name, size)
 
 
+def load_target(name: str, size: int, root: Optional[str], data_batches: str
+                ) -> tuple[torch.Tensor, torch.Tensor | data.ClassBalanced]:
+    """(images, training target) of :func:`load_dataset`: the target is the images themselves,
+    or for ``data_batches="stratified"`` the labelled set that draws class-stratified batches."""
+    target = load_dataset(name, size, root, labelled=data_batches == "stratified")
+    return (target.data if isinstance(target, data.ClassBalanced) else target), target
+
+
 SCORES = ("none", "fid", "digits")
 
 
@@ -65,9 +73,7 @@ def image_run(dataset: str, size: int, preset: str, config: SJKOConfig, n_sample
         params.update(digit_epochs=digit_epochs)
 
     def compute(folder: Path) -> dict:
-        target = load_dataset(dataset, size, data_root,
-                              labelled=config.data_batches == "stratified")
-        images = target.data if isinstance(target, data.ClassBalanced) else target
+        images, target = load_target(dataset, size, data_root, config.data_batches)
         inception = fid.inception(config.device) if score == "fid" else None
         scorer = digit_scorer(digit_epochs) if score == "digits" else None
         with torch.random.fork_rng(devices=[]):

@@ -70,11 +70,16 @@ class SJKOConfig:
     h0 : step size of the first step (None: ``h``, also after ``replace(h=...)``).
     iters_per_step : training iterations N of steps 1..K-1.
     iters_first_step : iterations N_0 of step 0 (None: ``iters_per_step``).
+    iters_late : (k_late, N_late): steps k >= k_late take N_late iterations instead of N
+        (companion, None = off): fewer iterations where the steps have become easy.
     divergence : f-divergence D_f(rho || nu) of (E1): "kl", "jsd" or "chi2".
     method : "sjko" (E4-E6), "sf-uotm" (K = 1), "uotm" (both marginals relaxed), "otm" (balanced),
         "jko-naive" (one network per step, samples by composing the k frozen maps: O(K^2)).
     batch_size : samples of mu and of nu per iteration.
     lr_transport, lr_potential : Adam learning rates of T and v.
+    fused_adam : use torch's fused Adam kernel (companion; the same update up to floating-point
+        rounding, about 10 % less time per iteration for the small MLPs on CPU; off by default so
+        that runs stay bitwise those of the unfused optimiser).
     betas : Adam betas (both networks).
     r1 : R1 penalty weight lambda in (E5) (0 = off).
     ema : EMA decay of T's weights, or None (no EMA).
@@ -126,11 +131,13 @@ class SJKOConfig:
     h0: Optional[float] = None
     iters_per_step: int = 5000
     iters_first_step: Optional[int] = None
+    iters_late: Optional[tuple[int, int]] = None
     divergence: str = "kl"
     method: str = "sjko"
     batch_size: int = 400
     lr_transport: float = 1e-4
     lr_potential: float = 2e-5
+    fused_adam: bool = False
     betas: tuple[float, float] = (0.5, 0.9)
     r1: float = 0.0
     ema: Optional[float] = None
@@ -166,6 +173,13 @@ class SJKOConfig:
         _positive_int("iters_per_step", self.iters_per_step)
         if self.iters_first_step is not None:
             _positive_int("iters_first_step", self.iters_first_step)
+        if self.iters_late is not None:
+            late = self.iters_late
+            if not (isinstance(late, (list, tuple)) and len(late) == 2
+                    and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
+                            for v in late)):
+                _fail("iters_late", late, "expected None or (k_late, N_late), two integers >= 1")
+            object.__setattr__(self, "iters_late", tuple(late))
         _choice("divergence", self.divergence, DIVERGENCES)
         _choice("method", self.method, METHODS)
         if self.method in SINGLE_STEP_METHODS and self.K != 1:
@@ -176,6 +190,7 @@ class SJKOConfig:
         _positive_int("batch_size", self.batch_size)
         _positive_float("lr_transport", self.lr_transport)
         _positive_float("lr_potential", self.lr_potential)
+        _flag("fused_adam", self.fused_adam)
         betas = tuple(self.betas) if isinstance(self.betas, (list, tuple)) else self.betas
         if not (isinstance(betas, tuple) and len(betas) == 2
                 and all(isinstance(b, (int, float)) and 0 <= b < 1 for b in betas)):
@@ -252,23 +267,28 @@ class SJKOConfig:
 
     @property
     def total_iterations(self) -> int:
-        """Iterations of the whole run: N_0 + (K - 1) N (an upper bound with the stopping rule)."""
-        return self.step_iterations(0) + (self.K - 1) * self.iters_per_step
+        """Iterations of the whole run, the sum of N_k (an upper bound with the stopping rule)."""
+        return sum(self.step_iterations(k) for k in range(self.K))
 
     def step_size(self, k: int) -> float:
         """h_k: ``h0`` for the first step, ``h`` afterwards."""
         return float(self.h0 if (k == 0 and self.h0 is not None) else self.h)
 
     def step_iterations(self, k: int) -> int:
-        """N_k: ``iters_first_step`` for the first step, ``iters_per_step`` afterwards."""
+        """N_k: ``iters_first_step`` for the first step, ``iters_late[1]`` from step
+        ``iters_late[0]`` on, ``iters_per_step`` otherwise."""
         if k == 0 and self.iters_first_step is not None:
             return self.iters_first_step
+        if self.iters_late is not None and k >= self.iters_late[0]:
+            return self.iters_late[1]
         return self.iters_per_step
 
     def to_dict(self) -> dict:
         """Plain-data form (JSON-safe), the inverse of ``SJKOConfig(**d)``."""
         d = dataclasses.asdict(self)
         d["betas"] = list(d["betas"])
+        if d["iters_late"] is not None:
+            d["iters_late"] = list(d["iters_late"])
         return d
 
     def replace(self, **changes: Any) -> "SJKOConfig":

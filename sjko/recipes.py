@@ -5,6 +5,8 @@ the book comes from a stored, re-loadable run.
 """
 from __future__ import annotations
 
+import functools
+
 import json
 import zlib
 from dataclasses import dataclass
@@ -102,12 +104,22 @@ class Target1D:
 
 def exact_1d(target: Target1D, step_sizes: Sequence[float], divergence: str, cells: int = 300
              ) -> list[ref.QuantileMeasure]:
-    """Exact JKO sequence from N(0, 1) for any f (quantile solver), one step per step size."""
+    """Exact JKO sequence from N(0, 1) for any f (quantile solver), one step per step size.
+
+    Computed once per process for the same arguments (the runs of a page share a few sequences,
+    each several seconds of solver time); the returned measures must not be modified.
+    """
+    return list(_exact_1d(target, tuple(float(h) for h in step_sizes), divergence, cells))
+
+
+@functools.lru_cache(maxsize=16)
+def _exact_1d(target: Target1D, step_sizes: tuple[float, ...], divergence: str, cells: int
+              ) -> tuple[ref.QuantileMeasure, ...]:
     logpdf, cdf = ref.gaussian_target(target.mean, target.std)
     seq = [ref.QuantileMeasure.gaussian(0.0, 1.0, cells)]
     for h in step_sizes:
         seq.append(ref.quantile_jko_step(seq[-1], h, divergence, logpdf, cdf))
-    return seq
+    return tuple(seq)
 
 
 def flow_1d_run(target: Target1D, config: SJKOConfig, n_eval: int = 20000, cells: int = 300

@@ -79,6 +79,24 @@ def batch_timing(name: str, profile: str) -> Optional[dict]:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def rerun_summary(name: str, profile: str) -> tuple[str, dict[str, str]]:
+    """A sentence for the Reproduce box on the last timed rerun of notebook ``name`` in
+    ``profile`` (:func:`batch_timing`), and its minutes, processes and runs as strings for glue
+    ("not measured" when no record is stored)."""
+    timing = batch_timing(name, profile)
+    if timing is None:
+        return ("No timed rerun of this profile is stored.",
+                dict(minutes="not measured", processes="–", runs="–"))
+    rerun = dict(minutes=f"{timing['wall_seconds'] / 60:.0f}", processes=f"{timing['processes']}",
+                 runs=f"{timing['runs_computed']}")
+    scratch = " (an empty result root: from scratch)" if timing["runs_before"] == 0 else ""
+    note = (f"Last timed rerun ({timing['date'][:10]}, sjko.batch): {rerun['minutes']} min wall "
+            f"with {rerun['processes']} single-thread processes on {timing['cpu_count']} cores; "
+            f"it computed {rerun['runs']} runs and found {timing['runs_before']} already "
+            f"stored{scratch}.")
+    return note, rerun
+
+
 def toy_scores(x, toy_name: str, target, noise_level: float) -> dict:
     """Modes covered, fraction within 3 std, W2 / noise level, each mode's share of the samples
     (``mode shares``, in the toy's component order) and the largest of them (a perfect sampler:

@@ -13,7 +13,8 @@ INVALID = [
     ("checkpoint_every", 0), ("seed", -1), ("device", ""), ("network", "cnn"),
     ("data_batches", "shuffled"), ("hflip", 1), ("cosine_horizon", "forever"),
     ("potential_batch_size", 0), ("stop_tol", -1.0), ("stop_every", 0), ("stop_patience", 0),
-    ("stop_samples", 0), ("potential_loss", "hinge"),
+    ("stop_samples", 0), ("potential_loss", "hinge"), ("iters_late", (0, 100)),
+    ("iters_late", (3,)), ("iters_late", (3, 0)), ("iters_late", (2, 1.5)), ("fused_adam", 1),
 ]
 
 
@@ -49,6 +50,14 @@ def test_defaults_follow_h_and_n():
     c = SJKOConfig(K=3, h=0.3, h0=2.0, iters_per_step=7, iters_first_step=11)
     assert [c.step_size(k) for k in range(3)] == [2.0, 0.3, 0.3]
     assert c.total_iterations == 11 + 2 * 7
+
+
+def test_late_steps_take_their_own_iterations():
+    c = SJKOConfig(K=5, iters_per_step=7, iters_first_step=11, iters_late=[3, 2])
+    assert c.iters_late == (3, 2)  # lists (JSON) become tuples
+    assert [c.step_iterations(k) for k in range(5)] == [11, 7, 7, 2, 2]
+    assert c.total_iterations == 11 + 7 + 7 + 2 + 2
+    assert SJKOConfig(**c.to_dict()) == c
 
 
 def test_round_trip_and_frozen():

@@ -1,0 +1,93 @@
+"""Settings shared by the two OU pages (``notebooks/ou_benchmark.py``, the benchmark, and
+``notebooks/ou_remedies.py``, the remedies that chose its default): run profiles and
+configurations, so that both pages name exactly the same runs in the result cache.
+
+Every choice here is the companion's; the paper's potential loss is (E5), the rest is stated per
+configuration. The numbers behind each choice are on the pages.
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+from scipy.stats import chi2
+
+from . import reference as ref
+from .config import SJKOConfig
+from .recipes import Target1D
+
+#: Run profiles. ``late``: (k, N') -- JKO steps k+1, k+2, ... take N' iterations instead of N;
+#: ``width_small``: network width for d <= ``small_d`` (narrower networks where the problem is
+#: easy); ``remedy_*``: the remedy table; ``*1d``, ``cells``, ``seeds1d``: the 1-D sections.
+PROFILES = {
+    "smoke": dict(dims=[1, 2], runs=2, times=[0.1, 0.15], N=5, late=None, width=16, small_d=0,
+                  width_small=16, particles=2000, remedy_dims=[2], remedy_runs=2, remedy_N=5,
+                  N1d=5, K1d=2, cells=40, seeds1d=[0]),
+    "quick": dict(dims=list(range(1, 13)), runs=5, times=[0.5, 0.9], N=300, late=(5, 150),
+                  width=64, small_d=4, width_small=32, particles=50_000,
+                  remedy_dims=[2, 4, 8, 12], remedy_runs=2, remedy_N=300, N1d=400, K1d=4,
+                  cells=200, seeds1d=[0, 1, 2]),
+    "full": dict(dims=list(range(1, 13)), runs=15, times=[0.5, 0.9], N=1000, late=None,
+                 width=128, small_d=0, width_small=128, particles=50_000,
+                 remedy_dims=[2, 4, 8, 12], remedy_runs=2, remedy_N=1000, N1d=1000, K1d=4,
+                 cells=300, seeds1d=[0, 1, 2]),
+}
+N_EVAL = 8192  # samples per score: the evaluation size of Mokrov et al.'s JKO-ICNN runs
+#: The 1-D targets: one overlapping the source, one 8 target-stds away (PAPER §8), with their h.
+CASES_1D = {"overlapping N(1.5, 0.5²), h = 0.5": (Target1D(1.5, 0.5), 0.5),
+            "far N(4, 0.5²), h = 0.1": (Target1D(4.0, 0.5), 0.1)}
+FAR_CASE = "far N(4, 0.5²), h = 0.1"
+
+
+def profile(name: str) -> dict:
+    """The settings of profile ``name`` ("smoke", "quick" or "full")."""
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; expected one of {sorted(PROFILES)}")
+    return PROFILES[name]
+
+
+def semi_dual(P: dict) -> SJKOConfig:
+    """The paper's potential loss (E5) with the companion's settings, chosen on the 1-D exact
+    references: a fast potential and a per-step cosine decay, so that each JKO step is solved
+    before the next; for the profile's cost, fewer iterations in the later steps and torch's
+    fused Adam. The width is set per d by :func:`ou_args`."""
+    return SJKOConfig(h=0.05, iters_per_step=P["N"], iters_late=P["late"], batch_size=512, nz=0,
+                      width=P["width"], lr_transport=3e-4, lr_potential=1e-3,
+                      cosine_lr="per-step", fused_adam=True)
+
+
+def page_default(P: dict) -> SJKOConfig:
+    """The benchmark's default (companion): the logistic potential loss, a 3x faster potential
+    and a learned quadratic term in the potential -- chosen on the remedies page."""
+    return semi_dual(P).replace(potential_loss="logistic", lr_potential=3e-3,
+                                network="residual-quadratic")
+
+
+def width_for(P: dict, d: int) -> int:
+    """The profile's network width in dimension d."""
+    return P["width_small"] if d <= P["small_d"] else P["width"]
+
+
+def ou_args(P: dict, d: int, run: int, config: SJKOConfig,
+            times: Optional[Sequence[float]] = None) -> dict:
+    """Keyword arguments of :func:`sjko.recipes.ou_run` for problem (d, run): ``config`` with the
+    profile's width for d, scored at ``times`` (default: the profile's)."""
+    return dict(d=d, run=run, times=list(P["times"] if times is None else times),
+                config=config.replace(width=width_for(P, d)), n_eval=N_EVAL)
+
+
+def flow_1d_base(P: dict) -> SJKOConfig:
+    """The 1-D runs' configuration (the paper's loss, as :func:`semi_dual`, at d = 1's width)."""
+    return SJKOConfig(K=P["K1d"], iters_per_step=P["N1d"], batch_size=512, nz=0,
+                      width=width_for(P, 1), lr_transport=3e-4, lr_potential=1e-3,
+                      cosine_lr="per-step", fused_adam=True)
+
+
+def unseen_share(mu: ref.Gaussian, nu: ref.Gaussian, eps: float, n: int = 100_000) -> float:
+    """mu's mass outside nu's (1 - eps) ellipsoid, by Monte Carlo over mu (seed 0): at the
+    optimum of a KL step, the share of the normaliser of e^{-v*} d nu carried by target samples
+    of probability eps."""
+    x = mu.sample(n, np.random.default_rng(0))
+    dx = x - nu.mean
+    m2 = np.einsum("ni,ij,nj->n", dx, np.linalg.inv(nu.cov), dx)
+    return float(np.mean(m2 > chi2.ppf(1 - eps, len(nu.mean))))

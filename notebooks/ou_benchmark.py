@@ -50,7 +50,13 @@
 # term lets $v$ grow like the log-density ratio of two Gaussians away from the data, where an
 # MLP with SiLU activations grows at most linearly ({doc}`../theory/semidual`, last two
 # sections). The paper's loss is run on the same problems at four dimensions, and every choice
-# is measured against the other remedies below.
+# is measured against the other remedies on {doc}`ou_remedies`.
+#
+# **Budget.** For the cost of a rerun the quick profile takes fewer iterations once the steps
+# have become easy (the later JKO steps), narrower networks at small $d$, torch's fused Adam
+# (`SJKOConfig(iters_late=..., fused_adam=True)`), and the logistic loss's potential step skips
+# $T_{k-1}$, which it does not use — companion choices; the budget line under the first figure
+# gives the numbers, the `full` profile drops the first two.
 
 # %% tags=["parameters"]
 profile = "quick"
@@ -61,62 +67,27 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 import matplotlib.pyplot as plt
-from scipy.stats import chi2 as chi2_dist, spearmanr
+from scipy.stats import spearmanr
 
 import sjko
-from sjko import batch, experiments, paper, plotting, recipes, report
+from sjko import batch, experiments, ou_pages, paper, plotting, recipes, report
 from sjko import reference as ref
 
-PROFILES = {
-    "smoke": dict(dims=[1, 2], runs=2, times=[0.1, 0.15], N=5, width=16, particles=2000,
-                  remedy_dims=[2], remedy_N=5, N1d=5, K1d=2, cells=40, seeds1d=[0]),
-    "quick": dict(dims=list(range(1, 13)), runs=5, times=[0.5, 0.9], N=300, width=64,
-                  particles=50_000, remedy_dims=[2, 4, 8, 12], remedy_N=300, N1d=400, K1d=4,
-                  cells=200, seeds1d=[0, 1, 2]),
-    "full": dict(dims=list(range(1, 13)), runs=15, times=[0.5, 0.9], N=1000, width=128,
-                  particles=50_000, remedy_dims=[2, 4, 8, 12], remedy_N=1000, N1d=1000, K1d=4,
-                  cells=300, seeds1d=[0, 1, 2]),
-}
-P = PROFILES[profile]
+P = ou_pages.profile(profile)
 plotting.setup()
 experiments.set_force(force)
-N_EVAL = 8192
-# The paper's potential loss (E5) with companion settings chosen on the 1-D exact references: a
-# fast potential and a per-step cosine decay, so that each JKO step is solved before the next.
-SEMI_DUAL = sjko.SJKOConfig(h=0.05, iters_per_step=P["N"], batch_size=512, nz=0,
-                            width=P["width"], lr_transport=3e-4, lr_potential=1e-3,
-                            cosine_lr="per-step")
-# The page's default (companion): the logistic potential loss with a 3x faster potential and a
-# learned quadratic term in the potential, chosen on the remedy table below (same runs, same
-# estimator).
-OU_CONFIG = SEMI_DUAL.replace(potential_loss="logistic", lr_potential=3e-3,
-                              network="residual-quadratic")
-REMEDIES = {
-    "baseline": SEMI_DUAL.replace(iters_per_step=P["remedy_N"]),
-    "potential batch ×8": SEMI_DUAL.replace(iters_per_step=P["remedy_N"],
-                                            potential_batch_size=4096),
-    "iterations ×4": SEMI_DUAL.replace(iters_per_step=4 * P["remedy_N"]),
-    "stopping rule (≤ ×4)": SEMI_DUAL.replace(iters_per_step=4 * P["remedy_N"], stop_tol=0.05,
-                                               stop_every=50, stop_patience=3),
-    "potential lr ×3": SEMI_DUAL.replace(iters_per_step=P["remedy_N"], lr_potential=3e-3),
-    "logistic loss": SEMI_DUAL.replace(iters_per_step=P["remedy_N"], potential_loss="logistic"),
-    "logistic loss, potential lr ×3": OU_CONFIG.replace(iters_per_step=P["remedy_N"],
-                                                        network="residual"),
-    "logistic loss, potential lr ×3, quadratic potential (page default)": OU_CONFIG.replace(
-        iters_per_step=P["remedy_N"]),
-}
-GLUE_KEYS = {"baseline": "baseline", "potential batch ×8": "potential",
-             "potential batch ×16": "potential", "iterations ×4": "iterations",
-             "stopping rule (≤ ×4)": "stopping", "potential lr ×3": "lr",
-             "logistic loss": "logistic", "logistic loss, potential lr ×3": "logistic_lr",
-             "logistic loss, potential lr ×3, quadratic potential (page default)":
-             "logistic_lr_quadratic"}
+N_EVAL = ou_pages.N_EVAL
+SEMI_DUAL = ou_pages.semi_dual(P)  # the paper's potential loss (E5), companion settings
+OU_CONFIG = ou_pages.page_default(P)  # logistic loss, 3x potential lr, quadratic term
 DEFAULT_LABEL = "page default (logistic, quadratic v)"
 STORED = []  # every stored run behind this page, for the Reproduce box
-REMEDY_T = round(3 * OU_CONFIG.h, 10) # three JKO steps: where the solver error is largest
 LABELS = {"solver": "(a) learned vs exact JKO iterate", "solver_floor": "estimator level of (a)",
           "vs_flow": "(b) learned vs true flow", "scheme": "(c) exact JKO vs true flow",
           "em": "Euler–Maruyama 50K vs true flow"}
+
+
+def ou_args(d: int, run: int, config: sjko.SJKOConfig) -> dict:
+    return ou_pages.ou_args(P, d, run, config)
 
 
 def band(values) -> tuple[float, float, float]:
@@ -131,20 +102,26 @@ def fmt(values) -> str:
 
 
 # %% tags=["remove-cell"]
-# every training run of this page, one single-thread process per core, into the result cache
-batch.prefetch([(recipes.ou_run, dict(d=d, run=run, times=P["times"], config=OU_CONFIG,
-                                      n_eval=N_EVAL))
-                for d in P["dims"] for run in range(P["runs"])]
-               + [(recipes.ou_run, dict(d=d, run=run, times=P["times"], config=SEMI_DUAL,
-                                        n_eval=N_EVAL))
-                  for d in P["remedy_dims"] for run in range(P["runs"])]
-               + [(recipes.ou_run, dict(d=d, run=run, times=[REMEDY_T], config=cfg,
-                                        n_eval=N_EVAL))
-                  for d in P["remedy_dims"] for run in range(2) for cfg in REMEDIES.values()])
+# every run of this page, one single-thread process per core, into the result cache; the
+# longest first (the wide networks), so that the two processes finish together
+base1d = ou_pages.flow_1d_base(P)
+flows_1d = [dict(target=target, config=base1d.replace(h=h, divergence=div, seed=seed),
+                 cells=P["cells"])
+            for target, h in ou_pages.CASES_1D.values() for div in ["kl", "jsd"]
+            for seed in P["seeds1d"]]
+ou_calls = [(d, run, cfg)
+            for cfg, dims in ((OU_CONFIG, P["dims"]), (SEMI_DUAL, P["remedy_dims"]))
+            for d in dims for run in range(P["runs"])]
+batch.prefetch([(recipes.ou_run, ou_args(d, run, cfg))
+                for d, run, cfg in sorted(ou_calls, key=lambda c: c[0] <= P["small_d"])]
+               + [(recipes.flow_1d_run, kw) for kw in flows_1d]
+               + [(recipes.euler_maruyama_ou, dict(d=d, run=run, times=P["times"],
+                                                   particles=P["particles"], n_eval=N_EVAL))
+                  for d in P["dims"] for run in range(P["runs"])])
 rows = []
 for d in P["dims"]:
     for run in range(P["runs"]):
-        res = recipes.ou_run(d, run, P["times"], OU_CONFIG, n_eval=N_EVAL)
+        res = recipes.ou_run(**ou_args(d, run, OU_CONFIG))
         STORED.append(res)
         em = recipes.euler_maruyama_ou(d, run, P["times"], particles=P["particles"],
                                        n_eval=N_EVAL)
@@ -190,9 +167,14 @@ plotting.save(fig, res.file("ou_quantities_vs_d.png"))
 
 # %% tags=["remove-input"]
 icnn_budget = paper.JKO_ICNN_OU_BUDGET
+late = (f"{OU_CONFIG.iters_per_step} iterations in JKO steps 1–{P['late'][0]}, "
+        f"{P['late'][1]} from step {P['late'][0] + 1} on" if P["late"] else
+        f"{OU_CONFIG.iters_per_step} iterations per JKO step")
+widths = (f"width {P['width_small']} for d ≤ {P['small_d']}, {P['width']} above"
+          if P["small_d"] else f"width {P['width']}")
 display(Markdown(
-    f"Budget per JKO step ({profile} profile): {OU_CONFIG.iters_per_step} iterations of batch "
-    f"{OU_CONFIG.batch_size}, residual MLPs of width {OU_CONFIG.width}. For scale, not "
+    f"Budget ({profile} profile): {late}, batch {OU_CONFIG.batch_size}; residual MLPs of "
+    f"{widths} (the cost choices of this profile). For scale, not "
     f"like-for-like: Mokrov et al.'s JKO-ICNN takes {icnn_budget['iterations']} iterations of "
     f"batch {icnn_budget['batch']} per step ({icnn_budget['layers']}-layer ICNN of width "
     f"{icnn_budget['width']}) and is given the target's energy, not samples."))
@@ -212,13 +194,14 @@ display(above.T)
 # (a) above its estimator level with the paper's semi-dual loss (E5) (potential learning rate
 # $10^{-3}$, MLP potential) and with the page's default (logistic loss, $3\cdot10^{-3}$,
 # quadratic term in the potential): same problems, runs, budget and estimator, at the remedy
-# dimensions (median [95 % band] over runs). The remedy table below separates the three changes.
+# dimensions (median [95 % band] over runs). The remedy table of {doc}`ou_remedies` separates
+# the three changes.
 
 # %% tags=["remove-input"]
 semi_rows = []
 for d in P["remedy_dims"]:
     for run in range(P["runs"]):
-        r = recipes.ou_run(d, run, P["times"], SEMI_DUAL, n_eval=N_EVAL)
+        r = recipes.ou_run(**ou_args(d, run, SEMI_DUAL))
         STORED.append(r)
         for t in P["times"]:
             m = r.metrics["times"][str(t)]
@@ -231,51 +214,6 @@ display(pd.DataFrame([{"t": t, "d": d,
                        "semi-dual (E5), paper": fmt(semi[(semi.t == t) & (semi.d == d)]["semi"]),
                        DEFAULT_LABEL: fmt(semi[(semi.t == t) & (semi.d == d)]["above level"])}
                       for t in P["times"] for d in P["remedy_dims"]]).set_index(["t", "d"]))
-
-# %% [markdown]
-# ## Remedies for the solver error, measured on (a)
-#
-# Three JKO steps ($t=0.15$) at several $d$, first two runs of the problem sequence, each remedy
-# against the same baseline, the paper's semi-dual loss (E5): a separate 8× larger batch for the
-# potential step (its loss holds the sample estimate of $\int e^{-v}d\nu$), 4× more iterations,
-# the per-step stopping rule on a held-out estimate of the semi-dual value (at most 4× the
-# iterations), a 3× larger potential learning rate, the logistic potential loss
-# ({doc}`../theory/semidual`), both together, and both with the quadratic term in the potential —
-# the page's default, chosen on this table. Gains are in decades of (a) (positive: nearer the
-# exact iterate). "time ×" is the training time relative to runs doing the baseline's work,
-# stored in the same session (runs of different sessions ran at different machine speeds).
-
-# %% tags=["remove-input"]
-remedy_rows = []
-for d in P["remedy_dims"]:
-    for run in range(2):
-        for name, cfg in REMEDIES.items():
-            r = recipes.ou_run(d, run, [REMEDY_T], cfg, n_eval=N_EVAL)
-            STORED.append(r)
-            m = r.metrics["times"][str(REMEDY_T)]
-            remedy_rows.append({"d": d, "run": run, "remedy": name, "(a)": m["solver"],
-                                "level": m["solver_floor"],
-                                "iterations": sum(r.metrics["step_iterations"]),
-                                "train s": r.metrics["train_seconds"],
-                                "session": r.record["created"][:10]})
-remedies = pd.DataFrame(remedy_rows)
-base = remedies[remedies.remedy == "baseline"].set_index(["d", "run"])["(a)"]
-remedies["gain (decades)"] = [base[d, run] - a for d, run, a in
-                              zip(remedies.d, remedies.run, remedies["(a)"])]
-remedy_table = remedies.groupby(["remedy"], sort=False).agg(
-    **{"median gain (decades)": ("gain (decades)", "median"),
-       "worst gain": ("gain (decades)", "min"), "best gain": ("gain (decades)", "max"),
-       "iterations": ("iterations", "mean"), "train s": ("train s", "mean")})
-# Runs stored in different sessions ran at different machine speeds: each run's time is set
-# against the runs of its own session that do exactly the baseline's work (the baseline, and the
-# 3x potential learning rate, which changes no operation).
-SAME_WORK = ("baseline", "potential lr ×3")
-reference_s = remedies[remedies.remedy.isin(SAME_WORK)].groupby("session")["train s"].mean()
-remedies["time ×"] = remedies["train s"] / remedies["session"].map(reference_s)
-remedy_table["time ×"] = remedies.groupby("remedy", sort=False)["time ×"].mean()
-remedy_table = remedy_table.round(2)
-display(remedy_table)
-display(remedies.pivot_table(index="d", columns="remedy", values="(a)", sort=False).round(2))
 
 # %% [markdown]
 # ## Why the paper's loss struggles in the first steps: the variance of $\int e^{-v}\,d\nu$
@@ -292,15 +230,6 @@ display(remedies.pivot_table(index="d", columns="remedy", values="(a)", sort=Fal
 EPS = 1e-4  # "unseen": nu puts this much mass there (next section)
 
 
-def unseen_share(mu: ref.Gaussian, nu: ref.Gaussian, eps: float = EPS, n: int = 100_000) -> float:
-    """mu's mass outside nu's (1 - eps) ellipsoid, by Monte Carlo over mu: at the optimum, the
-    share of the normaliser of e^{-v*} d nu carried by target samples of probability eps."""
-    x = mu.sample(n, np.random.default_rng(0))
-    dx = x - nu.mean
-    m2 = np.einsum("ni,ij,nj->n", dx, np.linalg.inv(nu.cov), dx)
-    return float(np.mean(m2 > chi2_dist.ppf(1 - eps, len(nu.mean))))
-
-
 chi_rows = []
 K_max = int(round(max(P["times"]) / OU_CONFIG.h))
 for d in P["dims"]:
@@ -311,7 +240,7 @@ for d in P["dims"]:
         chi = [ref.chi2_gaussian(m, nu) for m in seq[1:]]
         chi_rows.append({"d": d, "run": run, "chi2": chi,
                          "infinite steps": int(np.sum(np.isinf(chi))),
-                         "unseen": unseen_share(seq[1], nu)})
+                         "unseen": ou_pages.unseen_share(seq[1], nu, EPS)})
 chi_df = pd.DataFrame(chi_rows)
 inf_share = {d: g["infinite steps"].gt(0).mean() for d, g in chi_df.groupby("d")}
 display(pd.DataFrame({"d": list(inf_share),
@@ -416,32 +345,12 @@ display(table.T)
 #
 # The exact reference is the 1-D quantile solver (`sjko.reference.quantile_jko_step`), valid for
 # any $f$. Two targets: $N(1.5, 0.5^2)$ overlaps the source; $N(4, 0.5^2)$ lies 8 target-stds
-# away, and its first exact step $\mu_1$ sits where the data have almost no mass (PAPER §8).
-# The far-target first step is also run with the remedies above.
+# away, and its first exact step $\mu_1$ sits where the data have almost no mass (PAPER §8);
+# its first step with each remedy is on {doc}`ou_remedies`.
 
 # %% tags=["remove-cell"]
-CASES = {"overlapping N(1.5, 0.5²), h = 0.5": (recipes.Target1D(1.5, 0.5), 0.5),
-         "far N(4, 0.5²), h = 0.1": (recipes.Target1D(4.0, 0.5), 0.1)}
-base1d = sjko.SJKOConfig(K=P["K1d"], iters_per_step=P["N1d"], batch_size=512, nz=0, width=64,
-                         lr_transport=3e-4, lr_potential=1e-3, cosine_lr="per-step")
-far_target, far_h = CASES["far N(4, 0.5²), h = 0.1"]
-far_remedies = {"baseline": {}, "potential batch ×16": dict(potential_batch_size=8192),
-                "iterations ×4": dict(iters_per_step=4 * P["N1d"]),
-                "stopping rule (≤ ×4)": dict(iters_per_step=4 * P["N1d"], stop_tol=0.01,
-                                             stop_every=50, stop_patience=3),
-                "logistic loss": dict(potential_loss="logistic"),
-                "logistic loss, potential lr ×3": dict(potential_loss="logistic",
-                                                       lr_potential=3e-3),
-                "logistic loss, potential lr ×3, quadratic potential (page default)": dict(
-                    potential_loss="logistic", lr_potential=3e-3, network="residual-quadratic")}
-batch.prefetch([(recipes.flow_1d_run, dict(target=target, config=base1d.replace(
-                    h=h, divergence=div, seed=seed), cells=P["cells"]))
-                for target, h in CASES.values() for div in ["kl", "jsd"] for seed in P["seeds1d"]]
-               + [(recipes.flow_1d_run, dict(target=far_target, config=base1d.replace(
-                   K=1, h=far_h, seed=seed, **change), cells=P["cells"]))
-                  for change in far_remedies.values() for seed in P["seeds1d"]])
 rows1d = []
-for case, (target, h) in CASES.items():
+for case, (target, h) in ou_pages.CASES_1D.items():
     for div in ["kl", "jsd"]:
         for seed in P["seeds1d"]:
             r = recipes.flow_1d_run(target, base1d.replace(h=h, divergence=div, seed=seed),
@@ -450,20 +359,9 @@ for case, (target, h) in CASES.items():
             for s in r.metrics["steps"]:
                 rows1d.append({"case": case, "divergence": div, "seed": seed, **s})
 d1 = pd.DataFrame(rows1d)
-far_rows = []
-for name, change in far_remedies.items():
-    for seed in P["seeds1d"]:
-        r = recipes.flow_1d_run(far_target, base1d.replace(K=1, h=far_h, seed=seed, **change),
-                                cells=P["cells"])
-        STORED.append(r)
-        s = r.metrics["steps"][0]
-        far_rows.append({"remedy": name, "seed": seed, "mean error": s["mean_error"],
-                         "std error": s["std_error"]})
-far = pd.DataFrame(far_rows)
-
 # %% tags=["remove-input"]
 fig, axes = plt.subplots(2, 2, figsize=(10, 6.4))
-for col, case in enumerate(CASES):
+for col, case in enumerate(ou_pages.CASES_1D):
     for row, stat in enumerate(["mean", "std"]):
         ax = axes[row, col]
         for i, div in enumerate(["kl", "jsd"]):
@@ -480,7 +378,6 @@ for col, case in enumerate(CASES):
 fig.tight_layout()
 plotting.save(fig, r.file("ou_1d_steps.png"))
 display(report.summary_table(d1, ["case", "divergence", "k"], ["mean_error", "std_error"], 3))
-display(report.summary_table(far, ["remedy"], ["mean error", "std error"], 3))
 
 # %% tags=["remove-cell"]
 for tk, t in zip("AB", P["times"]):  # A: first reported time, B: second (0.5 and 0.9)
@@ -500,6 +397,11 @@ for tk, t in zip("AB", P["times"]):  # A: first reported time, B: second (0.5 an
     report.glue(f"ou_t{tk}_flow_beats_scheme",
                 f"{100 * (sub['vs_flow'] < sub['scheme']).mean():.0f}%")
 report.glue("ou_runs", f"{P['runs']}")
+# the profile's budget (cost choices, companion)
+report.glue("ou_N", f"{P['N']}")
+report.glue("ou_late", f"{P['late'][1]} from step {P['late'][0] + 1} on" if P["late"] else "none")
+report.glue("ou_widths", f"{P['width_small']} for d ≤ {P['small_d']}, {P['width']} above"
+            if P["small_d"] else f"{P['width']}")
 for tk, t in zip("AB", P["times"]):
     g = semi[semi.t == t]
     report.glue(f"ou_t{tk}_semi_above_level_max_d", f"{g.groupby('d')['semi'].median().max():.2f}")
@@ -512,19 +414,6 @@ for tk, t in zip("AB", P["times"]):
     report.glue(f"ou_t{tk}_goal_dims", ", ".join(
         str(d) for d, v in df[df.t == t].groupby("d")["above level"].median().items() if v > 0.5)
         or "none")
-far_exact_mu1 = d1[(d1.case == "far N(4, 0.5²), h = 0.1") & (d1.k == 1)]["exact_mean"].iloc[0]
-report.glue("far_exact_mu1_sigmas", f"{(far_target.mean - far_exact_mu1) / far_target.std:.1f}")
-far1 = d1[(d1.case == "far N(4, 0.5²), h = 0.1") & (d1.k == 1) & (d1.divergence == "kl")].iloc[0]
-far_mu1 = ref.Gaussian.of(far1["exact_mean"], far1["exact_std"] ** 2)
-far_nu = ref.Gaussian.of(far_target.mean, far_target.std ** 2)
-# target samples seen by the first step: baseline, and with the 16x potential batch
-far_draws = P["N1d"] * base1d.batch_size
-far_draws_potential = P["N1d"] * far_remedies["potential batch ×16"]["potential_batch_size"]
-for eps, key in ((1e-4, "4"), (1e-6, "6")):
-    report.glue(f"far_unseen_share_{key}", f"{100 * unseen_share(far_mu1, far_nu, eps):.0f}%")
-    report.glue(f"far_unseen_expected_{key}", f"{eps * far_draws:.1f}")
-    report.glue(f"far_unseen_expected_{key}_potential", f"{eps * far_draws_potential:.1f}")
-report.glue("far_draws", f"{far_draws:,}")
 report.glue("ou_unseen_corr", f"{unseen_corr:.2f}")
 report.glue("ou_unseen_corr_logistic", f"{unseen_corr_logistic:.2f}")
 report.glue("ou_chi2_corr_logistic", f"{corr_logistic:.2f}")
@@ -533,16 +422,7 @@ report.glue("ou_train_minutes", f"{train_minutes:.0f}")
 report.glue("ou_chi2_corr", f"{corr:.2f}")
 report.glue("ou_inf_share_max_d", f"{100 * inf_share[max(P['dims'])]:.0f}%")
 report.glue("ou_inf_share_d2", f"{100 * inf_share.get(2, float('nan')):.0f}%")
-for name in REMEDIES:
-    g = remedies[remedies.remedy == name]
-    if name != "baseline":
-        report.glue(f"ou_remedy_{GLUE_KEYS[name]}_gain", f"{g['gain (decades)'].median():.2f}")
-    report.glue(f"ou_remedy_{GLUE_KEYS[name]}_time", f"{g['time ×'].mean():.1f}")
-for name in far_remedies:
-    key = GLUE_KEYS[name]
-    g = far[far.remedy == name]
-    report.glue(f"far_first_mean_err_{key}", report.mean_std(g["mean error"], 3))
-for case_key, case in zip(["overlap", "far"], CASES):
+for case_key, case in zip(["overlap", "far"], ou_pages.CASES_1D):
     for div in ["kl", "jsd"]:
         sub = d1[(d1.case == case) & (d1.divergence == div)]
         report.glue(f"flow1d_{case_key}_{div}_max_mean_err", f"{sub.mean_error.abs().max():.3f}")
@@ -551,18 +431,7 @@ for case_key, case in zip(["overlap", "far"], CASES):
         report.glue(f"flow1d_{case_key}_{div}_first_mean_err", report.mean_std(first.mean_error, 3))
 
 # %% tags=["remove-cell"]
-timing = report.batch_timing("ou_benchmark", profile)
-if timing is None:
-    rerun_note = "No timed rerun of this profile is stored."
-    rerun = dict(minutes="not measured", processes="–", runs="–")
-else:
-    rerun = dict(minutes=f"{timing['wall_seconds'] / 60:.0f}", processes=f"{timing['processes']}",
-                 runs=f"{timing['runs_computed']}")
-    scratch = " (an empty result root: from scratch)" if timing["runs_before"] == 0 else ""
-    rerun_note = (f"Last timed rerun ({timing['date'][:10]}, sjko.batch): {rerun['minutes']} min "
-                  f"wall with {rerun['processes']} single-thread processes on "
-                  f"{timing['cpu_count']} cores; it computed {rerun['runs']} runs and found "
-                  f"{timing['runs_before']} already stored{scratch}.")
+rerun_note, rerun = report.rerun_summary("ou_benchmark", profile)
 for key, value in rerun.items():
     report.glue(f"ou_rerun_{key}", value)
 

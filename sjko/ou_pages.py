@@ -20,8 +20,8 @@ from .recipes import Target1D
 #: ``width_small``: network width for d <= ``small_d`` (narrower networks where the problem is
 #: easy); ``remedy_*``: the remedy table; ``*1d``, ``cells``, ``seeds1d``: the 1-D sections.
 PROFILES = {
-    "smoke": dict(dims=[1, 2], runs=2, times=[0.1, 0.15], N=5, late=None, width=16, small_d=0,
-                  width_small=16, particles=2000, remedy_dims=[2], remedy_runs=2, remedy_N=5,
+    "smoke": dict(dims=[1, 2], runs=2, times=[0.1, 0.15], N=5, late=(1, 3), width=16, small_d=1,
+                  width_small=8, particles=2000, remedy_dims=[2], remedy_runs=2, remedy_N=5,
                   N1d=5, K1d=2, cells=40, seeds1d=[0]),
     "quick": dict(dims=list(range(1, 13)), runs=5, times=[0.5, 0.9], N=300, late=(5, 150),
                   width=64, small_d=4, width_small=32, particles=50_000,

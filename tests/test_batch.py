@@ -98,9 +98,13 @@ def test_a_notebook_that_trains_leaves_a_timing_record(results, tmp_path, monkey
     _stored_pid(1)  # one run already stored
     seconds = batch.execute("page", "quick", False, nb_dir, tmp_path / "out")
     timing = report.batch_timing("page", "quick")
+    note, glued = report.rerun_summary("page", "quick")
     if not trains:
         assert timing is None  # a page read from the cache says nothing about its cost
+        assert glued["minutes"] == "not measured" and "No timed rerun" in note
         return
     assert timing["runs_before"] == 1 and timing["runs_computed"] == 1
     assert timing["processes"] == 2 and timing["profile"] == "quick"
     assert timing["wall_seconds"] == round(seconds, 1)
+    assert glued == dict(minutes=f"{seconds / 60:.0f}", processes="2", runs="1")
+    assert "found 1 already stored." in note  # not "from scratch": one run was there

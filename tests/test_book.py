@@ -89,7 +89,8 @@ def _driver():
 PAGES = ["index", "findings", "theory/background", "theory/jko_uot", "theory/semidual",
          "theory/reparametrisation", "theory/divergences", "theory/departures", "results/toy",
          "results/ablation_k_h", "results/ablation_divergence", "results/complexity",
-         "results/ou_benchmark", "results/images", "results/reproducibility", "api",
+         "results/ou_benchmark", "results/ou_remedies", "results/images",
+         "results/reproducibility", "api",
          "references"]
 ANIMATED = {"results/toy", "results/images"}
 

@@ -52,8 +52,8 @@
 # sections). The paper's loss is run on the same problems at four dimensions, and every choice
 # is measured against the other remedies on {doc}`ou_remedies`.
 #
-# **Budget.** For the cost of a rerun the quick profile takes fewer iterations once the steps
-# have become easy (the later JKO steps), narrower networks at small $d$, torch's fused Adam
+# **Budget.** For the cost of a rerun the quick profile takes fewer iterations in the later JKO
+# steps, narrower networks at small $d$, torch's fused Adam
 # (`SJKOConfig(iters_late=..., fused_adam=True)`), and the logistic loss's potential step skips
 # $T_{k-1}$, which it does not use — companion choices; the budget line under the first figure
 # gives the numbers, the `full` profile drops the first two.

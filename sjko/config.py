@@ -71,7 +71,7 @@ class SJKOConfig:
     iters_per_step : training iterations N of steps 1..K-1.
     iters_first_step : iterations N_0 of step 0 (None: ``iters_per_step``).
     iters_late : (k_late, N_late): steps k >= k_late take N_late iterations instead of N
-        (companion, None = off): fewer iterations where the steps have become easy.
+        (companion, None = off): fewer iterations in the later steps.
     divergence : f-divergence D_f(rho || nu) of (E1): "kl", "jsd" or "chi2".
     method : "sjko" (E4-E6), "sf-uotm" (K = 1), "uotm" (both marginals relaxed), "otm" (balanced),
         "jko-naive" (one network per step, samples by composing the k frozen maps: O(K^2)).

@@ -25,6 +25,7 @@ profile = "quick"
 force = False
 
 # %% tags=["remove-cell"]
+import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
@@ -149,6 +150,28 @@ for name, change in far_remedies.items():
                          "std error": s["std_error"]})
 far = pd.DataFrame(far_rows)
 display(report.summary_table(far, ["remedy"], ["mean error", "std error"], 3))
+
+# %% tags=["remove-input"]
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+names = list(REMEDIES)
+for i, d in enumerate(P["remedy_dims"]):
+    g = remedies[remedies.d == d]
+    axes[0].scatter(g["gain (decades)"], [names.index(n) + 0.1 * (i - 1.5) for n in g.remedy],
+                    s=18, color=plotting.PALETTE[i], label=f"d = {d}")
+axes[0].axvline(0, color="0.6", lw=1)
+axes[0].set_xlabel("gain in (a) over the paper's loss (decades)")
+axes[0].set_title("OU, three JKO steps", fontsize=10)
+axes[0].legend(fontsize=8)
+far_names = [n.replace("×16", "×8") for n in far.remedy]  # one row per remedy in both panels
+axes[1].scatter(far["mean error"], [names.index(n) for n in far_names], s=18, color="0.3")
+axes[1].axvline(0, color="0.6", lw=1)
+axes[1].set_xlabel("first-step mean error (learned − exact)")
+axes[1].set_title("far 1-D target, first step (potential batch ×16 here)", fontsize=10)
+axes[0].set_yticks(range(len(names)), [n.replace(", quadratic", ",\nquadratic") for n in names],
+                   fontsize=8)
+axes[0].invert_yaxis()
+fig.tight_layout()
+plotting.save(fig, r.file("ou_remedies.png"))
 by_seed = far.set_index(["remedy", "seed"])["mean error"]
 if (by_seed["stopping rule (≤ ×4)"] == by_seed["iterations ×4"]).all():
     display(Markdown("The stopping rule's runs equal the 4×-iteration runs exactly on every "

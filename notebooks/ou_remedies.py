@@ -79,10 +79,6 @@ batch.prefetch([(recipes.ou_run, ou_pages.ou_args(P, d, run, cfg, [REMEDY_T]))
                + [(recipes.flow_1d_run, kw) for kw in far_args])
 
 
-def ou_args(d: int, run: int, config, times) -> dict:
-    return ou_pages.ou_args(P, d, run, config, times)
-
-
 # %% [markdown]
 # ## Remedies for the solver error, measured on (a)
 #
@@ -102,7 +98,7 @@ remedy_rows = []
 for d in P["remedy_dims"]:
     for run in range(P["remedy_runs"]):
         for name, cfg in REMEDIES.items():
-            r = recipes.ou_run(**ou_args(d, run, cfg, [REMEDY_T]))
+            r = recipes.ou_run(**ou_pages.ou_args(P, d, run, cfg, [REMEDY_T]))
             STORED.append(r)
             m = r.metrics["times"][str(REMEDY_T)]
             remedy_rows.append({"d": d, "run": run, "remedy": name, "(a)": m["solver"],

@@ -6,7 +6,6 @@ the book comes from a stored, re-loadable run.
 from __future__ import annotations
 
 import functools
-
 import json
 import zlib
 from dataclasses import dataclass

@@ -19,7 +19,9 @@
 # First every metric is run on cases it must rank correctly (real held-out digits, noise,
 # speckle, blur, thick digits, shifted digits, one repeated digit, copies of training digits);
 # then S-JKO is compared with source-fixed UOTM and UOTM at the same iteration budget, several
-# seeds each, on those metrics; then the flow itself is shown step by step.
+# seeds each, on those metrics; then the flow itself is shown step by step. pytorch-fid's
+# Inception FID of the same stored samples, the slowest metric on a CPU, has its own page,
+# {doc}`images_inception`, so that this page's profile stays within an hour.
 #
 # The earlier 8×8 scikit-learn digits experiment is retired: in an earlier round, upsampled 8×8
 # digits and a 17K-parameter map gave noise-like samples (that run is not rerun or scored here).
@@ -30,23 +32,14 @@ force = False
 
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-import sjko
-from sjko import batch, experiments, plotting, report
+from sjko import batch, experiments, image_pages, plotting, report
+from sjko.image_pages import COLUMNS, last_step
 from sjko.images import data, quality, recipe
 
-PROFILES = {
-    "smoke": dict(n_real=1000, epochs=1, K=2, N0=4, N=2, batch=16, seeds=(0,), n=64, grid=16,
-                  inception=False),
-    "quick": dict(n_real=1000, epochs=10, K=4, N0=3000, N=1000, batch=64, seeds=(0, 1, 2),
-                  n=1000, grid=36, inception=True),
-    "full": dict(n_real=1000, epochs=10, K=8, N0=6000, N=2000, batch=64, seeds=(0, 1, 2),
-                 n=1000, grid=36, inception=True),
-}
-P = PROFILES[profile]
+P = image_pages.profile(profile)
 plotting.setup()
 experiments.set_force(force)
 
@@ -58,57 +51,23 @@ experiments.set_force(force)
 # with this many samples): improved precision / recall (Kynkäänniemi et al. 2019, $k=3$) in
 # pixel space and in the 64 features of a small CNN trained on the training split; the
 # Fréchet distance in those features (FD); the smallest and largest share of any class under
-# that classifier (a uniform sampler gives 10 % each); the share of near-copies: samples
-# closer to a training digit than 99 % of the held-out digits are to their nearest one; and
-# FID with pytorch-fid's Inception (digits repeated to RGB, resized to 299×299; 1 000 samples
-# against the training digits' statistics — comparable within this page only, not with
-# CIFAR-10 FIDs, and biased upwards at this sample count, as the real held-out row shows).
-# The Inception FID is computed in a stage of its own, after the runs, from their stored
-# samples: it is the slowest metric on a CPU and the acceptance rule below does not use it.
+# that classifier (a uniform sampler gives 10 % each); and the share of near-copies: samples
+# closer to a training digit than 99 % of the held-out digits are to their nearest one.
+# pytorch-fid's Inception FID of the same cases and runs is on {doc}`images_inception`; the
+# acceptance rule below does not use it.
 
 # %% tags=["remove-input"]
 classifier = recipe.digit_classifier(P["epochs"])
 sanity_args = dict(n_real=P["n_real"], epochs=P["epochs"])
-common = dict(batch_size=P["batch"], nz=32, lr_transport=2e-4, lr_potential=2e-4, r1=1.0,
-              ema=0.999, cosine_lr="global", lr_min=5e-5, divergence="kl")
-sjko_cfg = sjko.SJKOConfig.preset("authors-code", K=P["K"], h=0.1, iters_first_step=P["N0"],
-                                  iters_per_step=P["N"], data_batches="epochs", **common)
+METHODS = image_pages.methods(P)
+sjko_cfg = METHODS["S-JKO"][0]
 budget = sjko_cfg.total_iterations
-one_step = dict(K=1, iters_first_step=None, iters_per_step=budget)
-D = 28 * 28
-METHODS = {
-    "S-JKO": (sjko_cfg, P["seeds"]),
-    "source-fixed UOTM": (sjko_cfg.replace(method="sf-uotm", **one_step), P["seeds"]),
-    "UOTM": (sjko_cfg.replace(method="uotm", **one_step), P["seeds"][:1]),
-    "S-JKO (textbook)": (sjko.SJKOConfig.preset(
-        "textbook", K=P["K"], h=0.1 * D, iters_first_step=P["N0"], iters_per_step=P["N"],
-        **common), P["seeds"][:1]),
-}
-RUN_ARGS = dict(dataset="mnist", size=28, preset="encdec", n_samples=P["n"], score="digits",
-                grid=P["grid"], digit_epochs=P["epochs"])
-RUN_CALLS = {(name, s): dict(config=cfg.replace(seed=s), **RUN_ARGS)
-             for name, (cfg, seeds) in METHODS.items() for s in seeds}
-# Stage 1: the sanity table and every training run (with the rule's metrics), one single-thread
-# process per core; the training digits' Inception statistics alongside, if the profile asks.
-# Stage 2: the Inception FIDs of the sanity cases and of every run's stored samples.
-reference = [(recipe.digit_inception_reference, {})] if P["inception"] else []
-batch.prefetch(reference + [(recipe.digit_metric_sanity, sanity_args)]
-               + [(recipe.image_run, args) for args in RUN_CALLS.values()])
-inception_args = dict(n_real=P["n_real"])
-if P["inception"]:
-    batch.prefetch([(recipe.digit_sanity_inception_fid, inception_args)]
-                   + [(recipe.image_inception_fid, args) for args in RUN_CALLS.values()])
+RUN_CALLS = image_pages.run_calls(P)
+# The sanity table and every training run (with the rule's metrics), one single-thread process
+# per core, longest first.
+batch.prefetch([(recipe.image_run, args) for args in RUN_CALLS.values()]
+               + [(recipe.digit_metric_sanity, sanity_args)])
 sanity = recipe.digit_metric_sanity(**sanity_args)
-sanity_inception = (recipe.digit_sanity_inception_fid(**inception_args) if P["inception"]
-                    else None)
-if sanity_inception is not None:  # one table: the rule's metrics and the Inception FID
-    for case, m in sanity_inception.metrics["cases"].items():
-        sanity.metrics["cases"][case]["inception_fid"] = m["inception_fid"]
-COLUMNS = {"pixel_precision": "pixel precision", "pixel_recall": "pixel recall",
-           "feature_precision": "feature precision", "feature_recall": "feature recall",
-           "feature_fd": "feature FD", "share_min": "min class share",
-           "share_max": "max class share", "copy_share": "near-copies",
-           "inception_fid": "Inception FID"}
 
 
 def score_table(rows: dict) -> pd.DataFrame:
@@ -141,26 +100,16 @@ display(Markdown(
     "classifier features accept thick digits; only the copy check sees memorised training "
     f"digits. The rule used on this page (`sjko.images.quality.RULE`) combines them: {RULE_TEXT}. "
     "The last column applies it to each case."))
-cases_scores = sanity.metrics["cases"]
-if "inception_fid" in cases_scores["real held-out"]:
-    fids = {name: m["inception_fid"] for name, m in cases_scores.items()}
-    order = " < ".join(f"{name} {value:.1f}" for name, value in sorted(fids.items(),
-                                                                       key=lambda kv: kv[1]))
-    display(Markdown(
-        f"**Inception FID** orders the cases {order}. It separates noise, speckle, blur and a "
-        "repeated digit from real digits, but it cannot see memorisation: copies of training "
-        "digits score "
-        f"{'below' if fids['training copies'] < fids['real held-out'] else 'above'} fresh real "
-        "digits. It ranks samples here; the rule does not use it."))
 
 # %% [markdown]
 # ## S-JKO, source-fixed UOTM and UOTM at the same budget
 #
 # The same networks for every method (`"encdec"`: an encoder–decoder map that works at a
 # quarter of the resolution inside, and a small DCGAN potential with the authors'
-# minibatch-stddev channel; parameter counts in the table below), batch 64, Adam $(0.5, 0.9)$, $\mathrm{lr}_T = \mathrm{lr}_v = 2\cdot10^{-4}$
-# with the authors' cosine decay to $5\cdot10^{-5}$, R1 $\lambda=1$, EMA 0.999, $n_z = 32$,
-# KL. S-JKO takes the `"authors-code"` preset ($h = 0.1$ with the dimension-averaged cost,
+# minibatch-stddev channel; parameter counts in the table below), batch 64, Adam $(0.5, 0.9)$,
+# $\mathrm{lr}_T = \mathrm{lr}_v = 2\cdot10^{-4}$ with the authors' cosine decay to
+# $5\cdot10^{-5}$, R1 $\lambda=1$, EMA 0.999, $n_z = 32$, KL (settings:
+# `sjko.image_pages.methods`). S-JKO takes the `"authors-code"` preset ($h = 0.1$ with the dimension-averaged cost,
 # independent $z$, instance noise, shuffled epochs) with a long first step, as the authors'
 # CIFAR-10 schedule ($N_0 > N$); source-fixed UOTM ($K=1$) and UOTM take the same preset and
 # all iterations in their one step. "S-JKO (textbook)" is the companion's default algorithm
@@ -172,17 +121,18 @@ if "inception_fid" in cases_scores["real held-out"]:
 # $\lambda = 0.2$, one of three seeds of S-JKO and one of source-fixed UOTM lost most of their
 # diversity in this page's previous round (its runs are stored with commit `0cd5349` of this
 # repository), a first-step trial with $\lambda = 1$ did not, and the authors' $\mathrm{lr}_v$
-# did not help.
+# did not help. R1 is applied lazily, as in StyleGAN2 (Karras et al. 2020): every fourth
+# iteration with four times the weight (`SJKOConfig(r1_every=4)`, the companion's choice; the
+# authors' code applies it every iteration). Its double backward is about a quarter of an
+# iteration's time on this CPU, and the page's runs were trained this way from this round on,
+# to bring the profile within an hour; the runs of the previous round, with R1 every iteration,
+# are in this repository's history (commit `bab6e99`).
 
 # %% tags=["remove-cell"]
 runs = {name: {s: recipe.image_run(**RUN_CALLS[name, s]) for s in seeds}
         for name, (_, seeds) in METHODS.items()}
 all_runs = [r for by_seed in runs.values() for r in by_seed.values()]
-inception_runs = ({key: recipe.image_inception_fid(**args) for key, args in RUN_CALLS.items()}
-                  if P["inception"] else {})
-for (name, s), r in inception_runs.items():  # one row per run: rule's metrics and Inception FID
-    if "inception_fid" in r.metrics:
-        runs[name][s].metrics["inception_fid"] = r.metrics["inception_fid"]
+metrics = {name: {s: r.metrics for s, r in by_seed.items()} for name, by_seed in runs.items()}
 
 # %% tags=["remove-input"]
 first = {name: by_seed[min(by_seed)].metrics for name, by_seed in runs.items()}
@@ -229,20 +179,12 @@ def core_minutes(results) -> float:
     return sum(r.record["wall_seconds"] for r in results) / 60
 
 
-COST = {"runs": core_minutes([sanity, *all_runs])}
-cost_text = (f"**Cost** (from the records of these results, single-thread processes): the "
-             f"sanity table and the {len(all_runs)} trainings with the rule's metrics took "
-             f"{COST['runs']:.0f} core-minutes in all")
-if inception_runs:
-    inception_results = [sanity_inception, *inception_runs.values()]
-    COST["inception"] = core_minutes(inception_results)
-    per_image = np.mean([m["seconds_per_image"]
-                         for m in sanity_inception.metrics["cases"].values()])
-    cost_text += (f"; the Inception stage {COST['inception']:.0f} core-minutes "
-                  f"({per_image:.2f} s per image), plus about {4000 * per_image / 60:.0f} for "
-                  "the training digits' statistics (4 000 images at that rate, computed once "
-                  "during the trainings)")
-display(Markdown(cost_text + ". Two processes take about half the sum in wall time."))
+COST = core_minutes([sanity, *all_runs])
+rerun_note, rerun = report.rerun_summary("images", profile)
+display(Markdown(
+    f"**Cost** (from the records of these results, single-thread processes): the sanity table and "
+    f"the {len(all_runs)} trainings with the rule's metrics took {COST:.0f} core-minutes in all. "
+    + rerun_note))
 
 # %% [markdown]
 # **Do the seeds separate the methods?** Seeds separate two methods on a metric only if their
@@ -252,58 +194,26 @@ display(Markdown(cost_text + ". Two processes take about half the sum in wall ti
 # yardstick.
 
 # %% tags=["remove-input"]
-LOWER_IS_BETTER = {"feature_fd", "inception_fid"}
-
-
-def last_step(r, kind: str) -> dict:
-    """Scores of the last JKO step's scored samples: ``kind`` "sampling" (EMA) or "raw"."""
-    steps = r.metrics.get("steps", {})
-    return steps[max(steps, key=int)].get(kind, {}) if steps else {}
-
-
-def seed_values(name: str, col: str, weights: str = "EMA") -> list[float]:
-    """One metric over a method's seeds: the final EMA samples, or the raw T_K's samples."""
-    scores = [r.metrics if weights == "EMA" else last_step(r, "raw") for r in runs[name].values()]
-    return [m[col] for m in scores if col in m]
-
-
 def draw_spread(col: str) -> float:
     """Largest difference of one metric between two draws of samples from the same final
     weights, over the runs: the stored samples against the last step's scored samples (same
-    count, other noise). NaN where no run has both (Inception FID scores one draw)."""
-    diffs = []
-    for r in all_runs:
-        last = last_step(r, "sampling")
-        if col in r.metrics and col in last:
-            diffs.append(abs(r.metrics[col] - last[col]))
+    count, other noise)."""
+    diffs = [abs(m[col] - last_step(m, "sampling")[col]) for by_seed in metrics.values()
+             for m in by_seed.values() if col in m and col in last_step(m, "sampling")]
     return max(diffs, default=float("nan"))
 
 
-def separation(col: str, a: str = "S-JKO", b: str = "source-fixed UOTM",
-               weights: str = "EMA") -> str:
-    """Do the seed ranges [min, max] of two methods overlap on one metric, and is the gap
-    between them larger than the difference between two draws of the same (EMA) weights?"""
-    va, vb = seed_values(a, col, weights), seed_values(b, col, weights)
-    if len(va) < 2 or len(vb) < 2:
-        return "not measured (fewer than two seeds)"
-    gap = max(min(vb) - max(va), min(va) - max(vb))
-    if gap <= 0:
-        return "the seed ranges overlap"
-    better = a if (np.mean(va) < np.mean(vb)) == (col in LOWER_IS_BETTER) else b
-    spread = draw_spread(col)
-    if np.isnan(spread):
-        return (f"the seed ranges do not overlap ({better} better, gap {gap:.3g}; a second draw "
-                "of samples is not scored on this metric)")
-    if gap > spread:
-        return (f"the seed ranges do not overlap ({better} better), by a gap ({gap:.3g}) larger "
-                f"than two draws of the same weights differ ({spread:.3g})")
-    return (f"the seed ranges do not overlap ({better} better), but by less ({gap:.3g}) than "
-            f"two draws of the same weights can differ ({spread:.3g}): not a separation")
+def separation(col: str, weights: str = "EMA") -> str:
+    """S-JKO against source-fixed UOTM on one metric, with two draws of the same EMA weights as
+    the yardstick."""
+    pair = ("S-JKO", "source-fixed UOTM")
+    return image_pages.separation(*(image_pages.seed_values(metrics[n], col, weights)
+                                    for n in pair), col, pair, draw_spread(col))
 
 
-SEPARATION = {COLUMNS[c]: separation(c) if c in SCORED else "not computed (profile)"
-              for c in ("pixel_precision", "pixel_recall", "feature_precision", "feature_recall",
-                        "feature_fd", "inception_fid")}
+SEPARATION = {COLUMNS[c]: separation(c) for c in ("pixel_precision", "pixel_recall",
+                                                   "feature_precision", "feature_recall",
+                                                   "feature_fd")}
 display(Markdown("S-JKO against source-fixed UOTM: " + "; ".join(
     f"{col}: {verdict}" for col, verdict in SEPARATION.items()) + "."))
 
@@ -336,8 +246,8 @@ display(score_table(per_seed).round(2))
 # same stored runs, not a new experiment, and the EMA scores stay the page's headline.
 
 # %% tags=["remove-input"]
-raw_per_seed = {f"{name}, seed {s}": last_step(r, "raw") for name, by_seed in runs.items()
-                for s, r in by_seed.items() if last_step(r, "raw")}
+raw_per_seed = {f"{name}, seed {s}": last_step(m, "raw") for name, by_seed in metrics.items()
+                for s, m in by_seed.items() if last_step(m, "raw")}
 if raw_per_seed:
     display(score_table(raw_per_seed).round(3))
     RAW_SEPARATION = {COLUMNS[c]: separation(c, weights="raw")
@@ -413,8 +323,7 @@ KEYS = {"S-JKO": "sjko", "source-fixed UOTM": "sfuotm", "UOTM": "uotm",
 for name, key in KEYS.items():  # every key the findings page cites, whatever the profile
     row = summary.get(name, {})
     missing = "not computed (profile)" if name in summary else "every seed diverged"
-    for col in ("pixel precision", "feature precision", "feature recall", "feature FD",
-                "Inception FID"):
+    for col in ("pixel precision", "feature precision", "feature recall", "feature FD"):
         report.glue(f"img_{key}_{col.replace(' ', '_')}", row.get(col, missing))
     if name != "real held-out (reference)":
         report.glue(f"img_{key}_accepted", row.get("accepted (seeds)", missing))
@@ -430,35 +339,27 @@ if "1" in first_steps:
 report.glue("img_budget", f"{budget:,}")
 report.glue("img_seeds", f"{len(P['seeds'])}")
 report.glue("img_r1", f"{sjko_cfg.r1:g}")
-
-
-def seed_range(name: str, col: str, digits: int = 3, weights: str = "EMA") -> str:
-    """'lo–hi' of one metric over a method's seeds (a single value for one seed)."""
-    values = seed_values(name, col, weights)
-    if not values:
-        return "not computed (profile)"
-    lo, hi = min(values), max(values)
-    return f"{lo:.{digits}f}" if lo == hi else f"{lo:.{digits}f}–{hi:.{digits}f}"
-
-
+report.glue("img_r1_every", f"{sjko_cfg.r1_every}")
 for name, key in list(KEYS.items())[:4]:  # the methods, not the real-data row
-    for col, digits in (("share_min", 3), ("share_max", 3), ("feature_fd", 1),
-                        ("feature_recall", 2), ("inception_fid", 1)):
-        report.glue(f"img_{key}_{col}_range", seed_range(name, col, digits))
-    for col, digits in (("share_min", 3), ("share_max", 3), ("feature_fd", 1),
-                        ("pixel_precision", 2), ("feature_precision", 2), ("feature_recall", 2)):
-        report.glue(f"img_{key}_raw_{col}_range", seed_range(name, col, digits, "raw"))
+    for weights, tag, cols in (
+            ("EMA", "", (("share_min", 3), ("share_max", 3), ("feature_fd", 1),
+                         ("feature_recall", 2))),
+            ("raw", "raw_", (("share_min", 3), ("share_max", 3), ("feature_fd", 1),
+                             ("pixel_precision", 2), ("feature_precision", 2),
+                             ("feature_recall", 2)))):
+        for col, digits in cols:
+            report.glue(f"img_{key}_{tag}{col}_range", image_pages.seed_range(
+                image_pages.seed_values(metrics[name], col, weights), digits))
 for col, verdict in (RAW_SEPARATION.items() if raw_per_seed else []):
     report.glue(f"img_raw_separation_{col.replace(' ', '_')}", verdict)
 report.glue("img_n", f"{P['n']:,}")
 report.glue("img_K", f"{P['K']}")
 report.glue("img_minutes_per_run", report.mean_std(
     [r.metrics["train_seconds"] / 60 for r in all_runs], 1))
-for stage in ("runs", "inception"):
-    report.glue(f"img_core_minutes_{stage}",
-                f"{COST[stage]:.0f}" if stage in COST else "not computed (profile)")
+report.glue("img_core_minutes_runs", f"{COST:.0f}")
+for field, value in rerun.items():
+    report.glue(f"img_rerun_{field}", value)
 
 # %% tags=["remove-input"]
 display(HTML(report.reproduce("python -m sjko.batch --profile quick --only images",
-                              [sanity, *all_runs, *([sanity_inception] if P["inception"] else []),
-                               *inception_runs.values()])))
+                              [sanity, *all_runs])))

@@ -24,7 +24,8 @@ import sys
 import tempfile
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import (FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor,
+                                as_completed, wait)
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
@@ -38,6 +39,9 @@ PROFILES = ("smoke", "quick", "full")
 
 
 LAST = "reproducibility"
+#: Notebooks that read another notebook's runs start only once it has finished (when both are in
+#: one batch): the Inception page scores the samples the images page stores.
+AFTER = {"images_inception": ("images",)}
 
 
 def discover(notebook_dir: Path) -> list[str]:
@@ -192,10 +196,18 @@ def _missing(calls: Sequence[tuple[Callable[..., Any], dict]]
     return missing
 
 
+def waits_for(name: str, names: Sequence[str]) -> set[str]:
+    """The notebooks of ``names`` that must finish before ``name`` starts: every other one for
+    the reproducibility listing, those of :data:`AFTER` otherwise."""
+    if name == LAST:
+        return set(names) - {LAST}
+    return set(AFTER.get(name, ())) & set(names)
+
+
 def run_batch(names: Sequence[str], profile: str, force: bool = False, jobs: int = 1,
               notebook_dir: Path = NOTEBOOK_DIR, output_dir: Path = OUTPUT_DIR) -> int:
-    """Run notebooks (``jobs`` at a time; the reproducibility listing after all others); print
-    progress; return the number of failures."""
+    """Run notebooks (``jobs`` at a time, each once the notebooks it waits for have finished:
+    :func:`waits_for`); print progress; return the number of failures."""
     failures: list[tuple[str, str]] = []
     count = iter(range(1, len(names) + 1))
     # Kernels inherit the environment: share the cores between the notebooks that run at once
@@ -217,12 +229,18 @@ def run_batch(names: Sequence[str], profile: str, force: bool = False, jobs: int
             if os.environ.get("SJKO_BATCH_TRACEBACK"):
                 traceback.print_exception(err)
 
+    pending, finished, running = list(names), set(), {}
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for group in ([n for n in names if n != LAST], [n for n in names if n == LAST]):
-            futures = {pool.submit(execute, n, profile, force, notebook_dir, output_dir): n
-                       for n in group}
-            for fut in as_completed(futures):
-                report(futures[fut], fut)
+        while pending or running:
+            for n in [n for n in pending if waits_for(n, names) <= finished]:
+                pending.remove(n)
+                running[pool.submit(execute, n, profile, force, notebook_dir, output_dir)] = n
+            if not running:
+                raise RuntimeError(f"notebooks {pending} wait for each other (sjko.batch.AFTER)")
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                finished.add(running[fut])
+                report(running.pop(fut), fut)
     for name, msg in failures:
         print(f"sjko.batch: notebook {notebook_dir / (name + '.py')} failed: {msg}",
               file=sys.stderr)

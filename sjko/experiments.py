@@ -35,7 +35,8 @@ REPO_ROOT = PACKAGE_DIR.parent
 # Modules whose changes cannot change a result (presentation, orchestration, benchmarks; the
 # presets only build configurations, whose every field is part of a run's parameters).
 NOT_FINGERPRINTED = {"plotting.py", "report.py", "paper.py", "batch.py", "bench.py",
-                     "__init__.py", "presets.py", "migrate.py", "ou_pages.py"}
+                     "__init__.py", "presets.py", "migrate.py", "ou_pages.py",
+                     "image_pages.py"}
 
 
 def results_root() -> Path:

@@ -55,7 +55,8 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
               "ablation_divergence"),
     Behaviour("R1 penalty", "λ E‖∇v‖² on real data", "(λ/2) E‖∇w‖² on (noisy) real data; "
               "CIFAR λ = 0.2, toys none", "off; `r1=λ` gives the code's (λ/2)E‖∇w‖², "
-              "`r1=2λ` the paper's λE‖∇v‖²", "r1", _v(0.0, 0.0, 0.0), "ablation_divergence"),
+              "`r1=2λ` the paper's λE‖∇v‖²; `r1_every=m` applies it every m-th iteration with "
+              "weight mλ (lazy, StyleGAN2's)", "r1", _v(0.0, 0.0, 0.0), "ablation_divergence"),
     Behaviour("instance noise", "not stated", "σ_k = 1/(32(k+1)) Gaussian noise on real data in "
               "(E5)", "off", "instance_noise", _v(False, False, True), "ablation_divergence"),
     Behaviour("default networks (vector data)", "not stated",

@@ -247,8 +247,8 @@ class Trainer:
         if c.instance_noise:
             y = y + instance_noise_std(self.k) * torch.randn(y.shape, generator=self.gen).to(y)
         loss_v = self.potential_loss(self.v(fake), self.v(y), fake_cost)
-        if c.r1 > 0:
-            loss_v = loss_v + c.r1 * r1_penalty(self.v, y)
+        if c.r1 > 0 and self.it % c.r1_every == 0:  # lazy R1 for r1_every > 1
+            loss_v = loss_v + c.r1 * c.r1_every * r1_penalty(self.v, y)
         self.opt_v.zero_grad(set_to_none=True)
         loss_v.backward()
         average_gradients(self.v)

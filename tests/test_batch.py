@@ -108,3 +108,29 @@ def test_a_notebook_that_trains_leaves_a_timing_record(results, tmp_path, monkey
     assert timing["wall_seconds"] == round(seconds, 1)
     assert glued == dict(minutes=f"{seconds / 60:.0f}", processes="2", runs="1")
     assert "found 1 already stored." in note  # not "from scratch": one run was there
+
+
+def test_a_notebook_starts_after_those_it_waits_for(monkeypatch, tmp_path):
+    """With two jobs, the Inception page starts only once the images page has finished (it
+    scores the images page's samples), and the reproducibility listing after everything."""
+    import threading
+    import time
+
+    events, lock = [], threading.Lock()
+
+    def fake_execute(name, *args):
+        with lock:
+            events.append(("start", name))
+        time.sleep(0.2 if name == "images" else 0.01)
+        with lock:
+            events.append(("end", name))
+        return 0.0
+
+    monkeypatch.setattr(batch, "execute", fake_execute)
+    names = ["images", "images_inception", "toy", batch.LAST]
+    assert batch.run_batch(names, "smoke", jobs=2, output_dir=tmp_path) == 0
+    at = {event: i for i, event in enumerate(events)}
+    assert at["start", "images_inception"] > at["end", "images"]
+    assert at["start", "toy"] < at["end", "images"]  # the others do not wait
+    assert at["start", batch.LAST] > max(at["end", n] for n in names[:-1])
+    assert batch.waits_for("images_inception", ["images_inception"]) == set()  # alone: no wait

@@ -15,6 +15,7 @@ INVALID = [
     ("potential_batch_size", 0), ("stop_tol", -1.0), ("stop_every", 0), ("stop_patience", 0),
     ("stop_samples", 0), ("potential_loss", "hinge"), ("iters_late", (0, 100)),
     ("iters_late", (3,)), ("iters_late", (3, 0)), ("iters_late", (2, 1.5)), ("fused_adam", 1),
+    ("r1_every", 0), ("r1_every", 1.5),
 ]
 
 

@@ -1,4 +1,6 @@
 """The training loop against exact references: the 1-D Gaussian JKO recursion (PAPER §7)."""
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -229,3 +231,27 @@ def test_given_networks_are_used_without_building_default_ones(monkeypatch):
     T, v = sjko.networks.TransportMap(2, 2, 8, 1), sjko.networks.Potential(2, 8, 1)
     flow = sjko.train(sjko.get_toy("moons"), cfg, transport=T, potential=v, progress=False)
     assert flow.sample(4).shape == (4, 2)
+
+
+def test_lazy_r1_applies_the_penalty_every_mth_iteration_with_weight_m(monkeypatch):
+    """``r1_every=m``: R1 at iterations 0, m, 2m, ... of each step, with weight m * r1; the first
+    iteration of (r1, m) is therefore the first iteration of (m * r1, 1), and differs from r1=0."""
+    train_module = sys.modules["sjko.train"]
+    target = sjko.get_toy("8gaussians")
+    cfg = TINY.replace(K=2, iters_per_step=7, r1=0.5, r1_every=3)
+    calls = []
+    penalty = train_module.r1_penalty
+    monkeypatch.setattr(train_module, "r1_penalty",
+                        lambda v, y: calls.append(1) or penalty(v, y))
+    sjko.train(target, cfg, progress=False)
+    assert len(calls) == 2 * 3  # iterations 0, 3, 6 of each of the two steps
+    monkeypatch.setattr(train_module, "r1_penalty", penalty)
+
+    def potential_after_one_iteration(config):
+        trainer = train_module.Trainer(target, config, None, None, None)
+        trainer.iteration()
+        return torch.cat([p.detach().flatten() for p in trainer.v.parameters()])
+
+    lazy = potential_after_one_iteration(cfg)
+    assert torch.equal(lazy, potential_after_one_iteration(cfg.replace(r1=1.5, r1_every=1)))
+    assert not torch.equal(lazy, potential_after_one_iteration(cfg.replace(r1=0.0)))

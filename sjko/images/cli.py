@@ -9,7 +9,8 @@
 ``--algorithm`` picks the preset (default ``authors-code``: dimension-averaged cost, independent
 noise draws, instance noise, non-saturating JSD loss, shuffled epochs, and horizontal flips for
 CIFAR-10); the schedule is the authors' global cosine decay to 5e-5 and R1 is their
-(lambda/2) E|grad w|^2 with lambda = ``--r1``.
+(lambda/2) E|grad w|^2 with lambda = ``--r1`` (``--r1-every m``: every m-th iteration with
+weight m lambda).
 
 Under torchrun each rank trains on its own batches (per-rank seeds), gradients of both networks
 are averaged across ranks (:mod:`sjko.distributed`), and rank 0 alone logs and writes the
@@ -51,6 +52,8 @@ def parse(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument("--lr-transport", type=float, default=2e-4)
     p.add_argument("--lr-potential", type=float, default=1e-4)
     p.add_argument("--r1", type=float, default=0.2)
+    p.add_argument("--r1-every", type=int, default=1,
+                   help="apply R1 every m-th iteration with weight m * r1 (lazy; 1 = always)")
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--data-batches", choices=["iid", "epochs", "stratified"], default=None,
                    help="default: epochs with --algorithm authors-code, else iid; stratified: "
@@ -76,7 +79,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         config = SJKOConfig.preset(
             args.algorithm, K=args.K, h=args.h, iters_per_step=args.N, iters_first_step=args.N0,
             method=args.method, divergence=args.divergence, batch_size=args.batch, nz=args.nz,
-            r1=args.r1, ema=args.ema, cosine_lr="global", lr_min=min(5e-5, args.lr_potential),
+            r1=args.r1, r1_every=args.r1_every, ema=args.ema, cosine_lr="global",
+            lr_min=min(5e-5, args.lr_potential),
             lr_transport=args.lr_transport, lr_potential=args.lr_potential, keep_steps=True,
             checkpoint_every=args.checkpoint_every, seed=args.seed, device=device,
             data_batches=args.data_batches or ("epochs" if authors else "iid"),

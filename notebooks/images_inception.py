@@ -33,7 +33,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from sjko import batch, experiments, image_pages, plotting, report
-from sjko.images import recipe
+from sjko.images import data, recipe
 
 P = image_pages.profile(profile)
 plotting.setup()
@@ -47,9 +47,11 @@ sanity_args = dict(n_real=P["n_real"])
 batch.prefetch([(recipe.image_run, args) for args in RUN_CALLS.values()])
 runs = {key: recipe.image_run(**args) for key, args in RUN_CALLS.items()}
 if INCEPTION:
-    recipe.digit_inception_reference()  # the training digits' statistics, once, before the pool
-    batch.prefetch([(recipe.digit_sanity_inception_fid, sanity_args)]
-                   + [(recipe.image_inception_fid, args) for args in RUN_CALLS.values()])
+    fid_calls = ([(recipe.digit_sanity_inception_fid, sanity_args)]
+                 + [(recipe.image_inception_fid, args) for args in RUN_CALLS.values()])
+    if batch.missing(fid_calls):  # the training digits' statistics once, before the pool
+        recipe.digit_inception_reference()
+    batch.prefetch(fid_calls)
     sanity = recipe.digit_sanity_inception_fid(**sanity_args)
     scored = {key: recipe.image_inception_fid(**args) for key, args in RUN_CALLS.items()}
 else:
@@ -81,9 +83,25 @@ else:
 # %% [markdown]
 # ## The methods
 #
-# Mean ± standard deviation over seeds (the seeds and settings of {doc}`images`). Only one draw
+# The first samples of each method's first seed, as scored, then the Inception FID: mean ±
+# standard deviation over seeds (the seeds and settings of {doc}`images`). Only one draw
 # of samples per run is scored here, so how much two draws of the same weights differ in
-# Inception FID is not measured: a gap between seed ranges is the only evidence of separation.
+# Inception FID is not measured separately; each seed's value is one such draw, so the spread
+# over seeds contains that noise, and a gap between seed ranges is the evidence of separation.
+
+# %% tags=["remove-input", "full-width"]
+fig, axes = plt.subplots(1, len(METHODS), figsize=(3.1 * len(METHODS), 3.4))
+for ax, (name, (_, seeds)) in zip(axes, METHODS.items()):
+    run = runs[name, seeds[0]]
+    if "diverged" in run.metrics:
+        ax.set_title(f"{name}: diverged")
+        ax.axis("off")
+        continue
+    fid_note = f", FID {FID[name, seeds[0]]:.1f}" if (name, seeds[0]) in FID else ""
+    plotting.image_grid(data.load_lossless(run.file("samples.npz"))[:P["grid"]].numpy(), nrow=6,
+                        title=f"{name} (seed {seeds[0]}{fid_note})", ax=ax)
+fig.tight_layout()
+plotting.save(fig, runs[next(iter(RUN_CALLS))].file("scored_samples.png"))
 
 # %% tags=["remove-input"]
 if FID:

@@ -105,16 +105,16 @@ def fmt(values) -> str:
 # every run of this page, one single-thread process per core, into the result cache; the
 # longest first (the wide networks), so that the two processes finish together
 base1d = ou_pages.flow_1d_base(P)
-flows_1d = [dict(target=target, config=base1d.replace(h=h, divergence=div, seed=seed),
-                 cells=P["cells"])
-            for target, h in ou_pages.CASES_1D.values() for div in ["kl", "jsd"]
-            for seed in P["seeds1d"]]
+flows_1d = {(case, div, seed): dict(target=target, cells=P["cells"],
+                                    config=base1d.replace(h=h, divergence=div, seed=seed))
+            for case, (target, h) in ou_pages.CASES_1D.items() for div in ["kl", "jsd"]
+            for seed in P["seeds1d"]}
 ou_calls = [(d, run, cfg)
             for cfg, dims in ((OU_CONFIG, P["dims"]), (SEMI_DUAL, P["remedy_dims"]))
             for d in dims for run in range(P["runs"])]
 batch.prefetch([(recipes.ou_run, ou_args(d, run, cfg))
                 for d, run, cfg in sorted(ou_calls, key=lambda c: c[0] <= P["small_d"])]
-               + [(recipes.flow_1d_run, kw) for kw in flows_1d]
+               + [(recipes.flow_1d_run, kw) for kw in flows_1d.values()]
                + [(recipes.euler_maruyama_ou, dict(d=d, run=run, times=P["times"],
                                                    particles=P["particles"], n_eval=N_EVAL))
                   for d in P["dims"] for run in range(P["runs"])])
@@ -350,14 +350,11 @@ display(table.T)
 
 # %% tags=["remove-cell"]
 rows1d = []
-for case, (target, h) in ou_pages.CASES_1D.items():
-    for div in ["kl", "jsd"]:
-        for seed in P["seeds1d"]:
-            r = recipes.flow_1d_run(target, base1d.replace(h=h, divergence=div, seed=seed),
-                                    cells=P["cells"])
-            STORED.append(r)
-            for s in r.metrics["steps"]:
-                rows1d.append({"case": case, "divergence": div, "seed": seed, **s})
+for (case, div, seed), kw in flows_1d.items():
+    r = recipes.flow_1d_run(**kw)
+    STORED.append(r)
+    for s in r.metrics["steps"]:
+        rows1d.append({"case": case, "divergence": div, "seed": seed, **s})
 d1 = pd.DataFrame(rows1d)
 # %% tags=["remove-input"]
 fig, axes = plt.subplots(2, 2, figsize=(10, 6.4))

@@ -70,13 +70,14 @@ GLUE_KEYS = {"baseline": "baseline", "potential batch ×8": "potential",
              "logistic loss": "logistic", "logistic loss, potential lr ×3": "logistic_lr",
              "logistic loss, potential lr ×3, quadratic potential (benchmark default)":
              "logistic_lr_quadratic"}
-far_args = [dict(target=far_target, config=base1d.replace(K=1, h=far_h, seed=seed, **change),
-                 cells=P["cells"]) for change in far_remedies.values() for seed in P["seeds1d"]]
+far_args = {(name, seed): dict(target=far_target, cells=P["cells"],
+                               config=base1d.replace(K=1, h=far_h, seed=seed, **change))
+            for name, change in far_remedies.items() for seed in P["seeds1d"]}
 # every run of this page, one single-thread process per core, into the result cache
 batch.prefetch([(recipes.ou_run, ou_pages.ou_args(P, d, run, cfg, [REMEDY_T]))
                 for cfg in REMEDIES.values() for d in P["remedy_dims"]
                 for run in range(P["remedy_runs"])]
-               + [(recipes.flow_1d_run, kw) for kw in far_args])
+               + [(recipes.flow_1d_run, kw) for kw in far_args.values()])
 
 
 # %% [markdown]
@@ -136,14 +137,12 @@ display(remedies.pivot_table(index="d", columns="remedy", values="(a)", sort=Fal
 
 # %% tags=["remove-input"]
 far_rows = []
-for name, change in far_remedies.items():
-    for seed in P["seeds1d"]:
-        r = recipes.flow_1d_run(far_target, base1d.replace(K=1, h=far_h, seed=seed, **change),
-                                cells=P["cells"])
-        STORED.append(r)
-        s = r.metrics["steps"][0]
-        far_rows.append({"remedy": name, "seed": seed, "mean error": s["mean_error"],
-                         "std error": s["std_error"]})
+for (name, seed), kw in far_args.items():
+    r = recipes.flow_1d_run(**kw)
+    STORED.append(r)
+    s = r.metrics["steps"][0]
+    far_rows.append({"remedy": name, "seed": seed, "mean error": s["mean_error"],
+                     "std error": s["std_error"]})
 far = pd.DataFrame(far_rows)
 display(report.summary_table(far, ["remedy"], ["mean error", "std error"], 3))
 

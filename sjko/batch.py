@@ -169,7 +169,7 @@ def prefetch(calls: Sequence[tuple[Callable[..., Any], dict]], jobs: Optional[in
     jobs = processes() if jobs is None else jobs
     if jobs <= 1 or len(calls) <= 1:
         return
-    calls = _missing(calls)
+    calls = missing(calls)
     if len(calls) <= 1:
         return
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"),
@@ -178,27 +178,27 @@ def prefetch(calls: Sequence[tuple[Callable[..., Any], dict]], jobs: Optional[in
             fut.result()  # a failed run raises here, with its own message
 
 
-def _missing(calls: Sequence[tuple[Callable[..., Any], dict]]
-             ) -> list[tuple[Callable[..., Any], dict]]:
+def missing(calls: Sequence[tuple[Callable[..., Any], dict]]
+            ) -> list[tuple[Callable[..., Any], dict]]:
     """The calls that would train: each is called with training switched off (a stored run is
     only loaded); under ``SJKO_FORCE`` all of them."""
     from .report import load_only
 
     if force_from_env():
         return list(calls)
-    missing = []
+    out = []
     with load_only():
         for fn, kw in calls:
             try:
                 fn(**kw)
             except ResultMissing:
-                missing.append((fn, kw))
-    return missing
+                out.append((fn, kw))
+    return out
 
 
 def waits_for(name: str, names: Sequence[str]) -> set[str]:
     """The notebooks of ``names`` that must finish before ``name`` starts: every other one for
-    the reproducibility listing, those of :data:`AFTER` otherwise."""
+    the reproducibility listing, those named in ``AFTER`` otherwise."""
     if name == LAST:
         return set(names) - {LAST}
     return set(AFTER.get(name, ())) & set(names)

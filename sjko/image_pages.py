@@ -49,8 +49,8 @@ def methods(P: dict) -> dict[str, tuple[SJKOConfig, tuple[int, ...]]]:
     ``"authors-code"`` preset, source-fixed UOTM and UOTM with the same preset and every
     iteration in their one step, and S-JKO with the ``"textbook"`` preset at the same effective
     step d h. Shared settings (companion): Adam rates 2e-4 for both networks with the authors'
-    global cosine decay to 5e-5, R1 lambda = 1 applied lazily (:data:`R1_EVERY`), EMA 0.999,
-    n_z = 32, KL."""
+    global cosine decay to 5e-5, R1 lambda = 1 applied lazily (every ``R1_EVERY``-th
+    iteration), EMA 0.999, n_z = 32, KL."""
     common = dict(batch_size=P["batch"], nz=32, lr_transport=2e-4, lr_potential=2e-4, r1=1.0,
                   r1_every=R1_EVERY, ema=0.999, cosine_lr="global", lr_min=5e-5,
                   divergence="kl")
@@ -87,6 +87,20 @@ def seed_values(by_seed: dict[int, dict], col: str, weights: str = "EMA") -> lis
     scores, or with ``weights="raw"`` the raw T_K's."""
     scores = [m if weights == "EMA" else last_step(m, "raw") for m in by_seed.values()]
     return [m[col] for m in scores if col in m]
+
+
+def rule_parts(scores: dict) -> dict[str, bool]:
+    """The acceptance rule (:data:`sjko.images.quality.RULE`) in two parts: ``"legible"``, every
+    term but the class shares (pixel and feature precision, feature recall, no near-copies),
+    and ``"class shares"``, every class within its band."""
+    from .images.quality import RULE
+
+    def ok(names: set) -> bool:
+        return all((lo is None or scores[n] >= lo) and (hi is None or scores[n] <= hi)
+                   for n, lo, hi in RULE if n in names)
+
+    shares = {n for n, _, _ in RULE if n.startswith("share_")}
+    return {"legible": ok({n for n, _, _ in RULE} - shares), "class shares": ok(shares)}
 
 
 def separation(a: list[float], b: list[float], col: str, names: tuple[str, str],

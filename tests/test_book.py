@@ -90,7 +90,7 @@ PAGES = ["index", "findings", "theory/background", "theory/jko_uot", "theory/sem
          "theory/reparametrisation", "theory/divergences", "theory/departures", "results/toy",
          "results/ablation_k_h", "results/ablation_divergence", "results/complexity",
          "results/ou_benchmark", "results/ou_remedies", "results/images",
-         "results/reproducibility", "api",
+         "results/images_inception", "results/reproducibility", "api",
          "references"]
 ANIMATED = {"results/toy", "results/images"}
 

@@ -1,0 +1,67 @@
+"""The settings and readings shared by the two images pages (sjko.image_pages)."""
+import pytest
+
+from sjko import image_pages
+
+
+def test_unknown_profile_is_named():
+    with pytest.raises(ValueError, match="unknown profile 'fast'"):
+        image_pages.profile("fast")
+
+
+@pytest.mark.parametrize("name", sorted(image_pages.PROFILES))
+def test_every_method_gets_the_same_iterations_and_the_lazy_r1(name):
+    P = image_pages.profile(name)
+    methods = image_pages.methods(P)
+    budgets = {cfg.total_iterations for cfg, _ in methods.values()}
+    assert budgets == {P["N0"] + (P["K"] - 1) * P["N"]}
+    assert {(cfg.r1, cfg.r1_every) for cfg, _ in methods.values()} == {(1.0, image_pages.R1_EVERY)}
+    assert methods["S-JKO"][0].cost == "mean" and methods["S-JKO (textbook)"][0].cost == "sum"
+    # the textbook step is the same effective step d h as the dimension-averaged one
+    assert methods["S-JKO (textbook)"][0].h == pytest.approx(methods["S-JKO"][0].h * image_pages.D)
+    calls = image_pages.run_calls(P)
+    assert len(calls) == sum(len(seeds) for _, seeds in methods.values())
+    assert all(args["config"].seed == s for (_, s), args in calls.items())
+
+
+def test_last_step_and_seed_values_read_the_last_jko_step():
+    m = {"feature_fd": 3.0, "steps": {"1": {"raw": {"feature_fd": 9.0}},
+                                      "2": {"raw": {"feature_fd": 5.0}}}}
+    assert image_pages.last_step(m, "raw") == {"feature_fd": 5.0}
+    assert image_pages.last_step({}, "raw") == {}
+    by_seed = {0: m, 1: {"feature_fd": 4.0}}
+    assert image_pages.seed_values(by_seed, "feature_fd") == [3.0, 4.0]
+    assert image_pages.seed_values(by_seed, "feature_fd", "raw") == [5.0]
+
+
+def test_separation_needs_disjoint_ranges_and_a_gap_larger_than_two_draws():
+    names = ("A", "B")
+    assert "fewer than two seeds" in image_pages.separation([1.0], [2.0, 3.0], "feature_fd",
+                                                            names)
+    assert image_pages.separation([1.0, 3.0], [2.0, 4.0], "feature_fd", names) == \
+        "the seed ranges overlap"
+    far = image_pages.separation([1.0, 2.0], [5.0, 6.0], "feature_fd", names, spread=1.0)
+    assert "A better" in far and "larger than two draws" in far  # lower FD is better
+    near = image_pages.separation([1.0, 2.0], [2.5, 3.0], "feature_fd", names, spread=1.0)
+    assert "not a separation" in near
+    higher = image_pages.separation([0.1, 0.2], [0.5, 0.6], "feature_recall", names)
+    assert "B better" in higher and "not scored" in higher  # higher recall is better
+
+
+def test_seed_range_formats_one_or_many_values():
+    assert image_pages.seed_range([0.05, 0.125, 0.1]) == "0.050–0.125"
+    assert image_pages.seed_range([2.0], 1) == "2.0"
+    assert image_pages.seed_range([]) == "not computed (profile)"
+
+
+def test_rule_parts_split_legibility_from_class_shares():
+    from sjko.images import quality
+
+    good = {"pixel_precision": 0.6, "feature_precision": 0.8, "feature_recall": 0.7,
+            "share_min": 0.08, "share_max": 0.12, "copy_share": 0.0}
+    assert quality.accepted(good)
+    assert image_pages.rule_parts(good) == {"legible": True, "class shares": True}
+    assert image_pages.rule_parts({**good, "share_min": 0.04}) == {"legible": True,
+                                                                   "class shares": False}
+    assert image_pages.rule_parts({**good, "copy_share": 0.5}) == {"legible": False,
+                                                                   "class shares": True}

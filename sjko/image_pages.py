@@ -35,6 +35,9 @@ COLUMNS = {"pixel_precision": "pixel precision", "pixel_recall": "pixel recall",
            "share_max": "max class share", "copy_share": "near-copies",
            "inception_fid": "Inception FID"}
 LOWER_IS_BETTER = {"feature_fd", "inception_fid"}
+#: Glue-key stem of each method (the findings page cites ``img_<key>_...``, ``imgfid_<key>``).
+GLUE_KEYS = {"S-JKO": "sjko", "source-fixed UOTM": "sfuotm", "UOTM": "uotm",
+             "S-JKO (textbook)": "textbook"}
 
 
 def profile(name: str) -> dict:

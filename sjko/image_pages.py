@@ -15,14 +15,20 @@ from .config import SJKOConfig
 
 #: Run profiles: ``K``, ``N0``, ``N`` the JKO schedule, ``seeds`` of S-JKO and source-fixed UOTM
 #: (UOTM and the textbook S-JKO take the first), ``n`` scored samples per run, ``grid`` images
-#: per stored grid, ``n_real`` held-out digits in the sanity table, ``epochs`` of the classifier.
+#: per stored grid, ``n_real`` held-out digits in the sanity table, ``epochs`` of the classifier;
+#: ``long``: the longer-training section (``long_N`` iterations in every step after the first):
+#: "train" its runs, "load" them only if stored (``scripts/images-long`` trains them; they are
+#: not part of the profile's hour) or "skip" it.
 PROFILES = {
-    "smoke": dict(n_real=1000, epochs=1, K=2, N0=4, N=2, batch=16, seeds=(0,), n=64, grid=16),
+    "smoke": dict(n_real=1000, epochs=1, K=2, N0=4, N=2, batch=16, seeds=(0,), n=64, grid=16,
+                  long="train", long_N=3),
     "quick": dict(n_real=1000, epochs=10, K=4, N0=3000, N=1000, batch=64, seeds=(0, 1, 2),
-                  n=1000, grid=36),
+                  n=1000, grid=36, long="load", long_N=2000),
     "full": dict(n_real=1000, epochs=10, K=8, N0=6000, N=2000, batch=64, seeds=(0, 1, 2),
-                 n=1000, grid=36),
+                 n=1000, grid=36, long="skip", long_N=2000),
 }
+#: The methods of the longer-training section (:func:`long_calls`).
+LONG_METHODS = ("S-JKO", "source-fixed UOTM")
 #: Image dimension of the 28x28 digits: the textbook preset's step is d h.
 D = 28 * 28
 #: R1 every fourth iteration with four times the weight (lazy R1, Karras et al. 2020): the
@@ -77,6 +83,14 @@ def run_calls(P: dict) -> dict[tuple[str, int], dict]:
                     grid=P["grid"], digit_epochs=P["epochs"])
     return {(name, s): dict(config=cfg.replace(seed=s), **run_args)
             for name, (cfg, seeds) in methods(P).items() for s in seeds}
+
+
+def long_calls(P: dict) -> dict[tuple[str, int], dict]:
+    """:func:`run_calls` of the longer-training section: the :data:`LONG_METHODS` with every
+    step after the first at ``P["long_N"]`` iterations (the one-step methods get the same total),
+    everything else as the profile's runs."""
+    calls = run_calls({**P, "N": P["long_N"]})
+    return {key: args for key, args in calls.items() if key[0] in LONG_METHODS}
 
 
 def last_step(metrics: dict, kind: str) -> dict:

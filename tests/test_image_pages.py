@@ -24,6 +24,35 @@ def test_every_method_gets_the_same_iterations_and_the_lazy_r1(name):
     assert all(args["config"].seed == s for (_, s), args in calls.items())
 
 
+@pytest.mark.parametrize("name", sorted(image_pages.PROFILES))
+def test_long_calls_change_only_the_later_steps_iterations(name):
+    P = image_pages.profile(name)
+    page, long = image_pages.run_calls(P), image_pages.long_calls(P)
+    assert {m for m, _ in long} == set(image_pages.LONG_METHODS)
+    assert {s for _, s in long} == set(P["seeds"])
+    total = P["N0"] + (P["K"] - 1) * P["long_N"]
+    for key, args in long.items():
+        cfg, ref = args["config"], page[key]["config"]
+        assert cfg.total_iterations == total
+        if cfg.K > 1:  # S-JKO: the first step as on the page, every later one at long_N
+            assert (cfg.iters_first_step, cfg.iters_per_step) == (ref.iters_first_step,
+                                                                  P["long_N"])
+        assert cfg.replace(iters_per_step=ref.iters_per_step) == ref
+        assert {k: v for k, v in args.items() if k != "config"} == \
+            {k: v for k, v in page[key].items() if k != "config"}
+
+
+def test_long_script_names_the_profiles_on_bad_input():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "images-long"
+    out = subprocess.run([sys.executable, str(script), "fast"], capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "usage: scripts/images-long [PROFILE]" in out.stderr and "quick" in out.stderr
+
+
 def test_last_step_and_seed_values_read_the_last_jko_step():
     m = {"feature_fd": 3.0, "steps": {"1": {"raw": {"feature_fd": 9.0}},
                                       "2": {"raw": {"feature_fd": 5.0}}}}

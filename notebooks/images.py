@@ -19,7 +19,8 @@
 # First every metric is run on cases it must rank correctly (real held-out digits, noise,
 # speckle, blur, thick digits, shifted digits, one repeated digit, copies of training digits);
 # then S-JKO is compared with source-fixed UOTM and UOTM at the same iteration budget, several
-# seeds each, on those metrics; then the flow itself is shown step by step. pytorch-fid's
+# seeds each, on those metrics; an extra section trains S-JKO and source-fixed UOTM longer (not
+# in the page's hour); then the flow itself is shown step by step. pytorch-fid's
 # Inception FID of the same stored samples, the slowest metric on a CPU, has its own page,
 # {doc}`images_inception`, so that this page's profile stays within an hour.
 #
@@ -280,11 +281,12 @@ plotting.save(fig, all_runs[0].file("class_shares.png"))
 # ## Longer training (extra, not in the page's hour)
 #
 # The class-share part of the rule is the one the runs above miss most often. This section
-# gives S-JKO and source-fixed UOTM more iterations and nothing else: every JKO step after the
-# first takes twice as many (source-fixed UOTM the same total in its one step), with the same
-# seeds, networks and settings (`sjko.image_pages.long_calls`; the budgets are in the table). It is not part
-# of the page's hour: the runs are read back when stored, and `scripts/images-long` trains them
-# (its measured cost is under the table). Dots in the figure are seeds; grey is the rule's band.
+# gives S-JKO and source-fixed UOTM more iterations and nothing else: in the quick profile every
+# JKO step after the first takes twice as many (source-fixed UOTM the same total in its one
+# step), with the same seeds, networks and settings (`sjko.image_pages.long_calls`; the budgets
+# are in the table). It is not part of the page's hour: the runs are read back when stored, and
+# `scripts/images-long` trains them (its measured cost is under the table). Dots in the figure
+# are seeds; grey is the rule's band.
 
 # %% tags=["remove-input", "full-width"]
 LONG_CALLS = image_pages.long_calls(P)

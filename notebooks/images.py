@@ -317,12 +317,10 @@ def rule_row(by_seed: dict) -> dict:
            for c in ("share_min", "share_max", "feature_fd", "feature_recall",
                      "pixel_precision")}
     for part in ("legible", "class shares"):
-        row[f"{part} (seeds)"] = (f"{sum(image_pages.rule_parts(m)[part] for m in scored)}"
-                                  f"/{len(scored)}")
+        row[f"{part} (seeds)"] = image_pages.seeds_passing(scored, part)
     row["accepted (seeds)"] = f"{sum(map(quality.accepted, scored))}/{len(scored)}"
     raw = [last_step(m, "raw") for m in scored if last_step(m, "raw")]
-    row["class shares, raw T_K (seeds)"] = (
-        f"{sum(image_pages.rule_parts(m)['class shares'] for m in raw)}/{len(raw)}")
+    row["class shares, raw T_K (seeds)"] = image_pages.seeds_passing(raw, "class shares")
     return row
 
 
@@ -348,9 +346,9 @@ if long_metrics:
     fig.tight_layout()
     plotting.save(fig, long_all[0].file("long_vs_page_budget.png"))
     LONG_COST = core_minutes(long_all)
-    long_note, long_rerun = report.rerun_summary("images_long", profile)
+    long_note, long_rerun = report.rerun_summary("images_long", profile, "scripts/images-long")
     display(Markdown(f"**Cost:** the {len(long_all)} runs took {LONG_COST:.0f} core-minutes "
-                     f"(their records). {long_note.replace('sjko.batch', 'scripts/images-long')}"))
+                     f"(their records). {long_note}"))
     fig, axes = plt.subplots(1, len(long_runs), figsize=(3.1 * len(long_runs), 3.4),
                              squeeze=False)
     for ax, (name, by_seed) in zip(axes[0], long_runs.items()):
@@ -483,8 +481,7 @@ report.glue("img_minutes_per_run", report.mean_std(
 for name, key in image_pages.GLUE_KEYS.items():  # seeds that pass each part of the rule
     scored = [m for m in metrics[name].values() if "diverged" not in m]
     for part, tag in (("legible", "legible"), ("class shares", "shares_ok")):
-        report.glue(f"img_{key}_{tag}", f"{sum(image_pages.rule_parts(m)[part] for m in scored)}"
-                                        f"/{len(scored)}")
+        report.glue(f"img_{key}_{tag}", image_pages.seeds_passing(scored, part))
 for name, key in image_pages.GLUE_KEYS.items():  # most and least frequent digit (seed mean)
     mean = np.mean(list(CLASS_SHARES[name].values()) or [np.full(10, np.nan)], axis=0)
     for end, pick in (("most", np.nanargmax), ("least", np.nanargmin)):

@@ -120,6 +120,12 @@ def rule_parts(scores: dict) -> dict[str, bool]:
     return {"legible": ok({n for n, _, _ in RULE} - shares), "class shares": ok(shares)}
 
 
+def seeds_passing(scores: list[dict], part: str) -> str:
+    """'k/n': how many of ``scores`` (one per seed) pass ``part`` of the rule
+    (:func:`rule_parts`: "legible" or "class shares")."""
+    return f"{sum(rule_parts(m)[part] for m in scores)}/{len(scores)}"
+
+
 def separation(a: list[float], b: list[float], col: str, names: tuple[str, str],
                spread: Optional[float] = None) -> str:
     """Do the seed ranges [min, max] of two methods' values ``a`` and ``b`` of metric ``col``

@@ -79,10 +79,11 @@ def batch_timing(name: str, profile: str) -> Optional[dict]:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def rerun_summary(name: str, profile: str) -> tuple[str, dict[str, str]]:
+def rerun_summary(name: str, profile: str, tool: str = "sjko.batch"
+                  ) -> tuple[str, dict[str, str]]:
     """A sentence for the Reproduce box on the last timed rerun of notebook ``name`` in
     ``profile`` (:func:`batch_timing`), and its minutes, processes and runs as strings for glue
-    ("not measured" when no record is stored)."""
+    ("not measured" when no record is stored). ``tool``: what wrote the record."""
     timing = batch_timing(name, profile)
     if timing is None:
         return ("No timed rerun of this profile is stored.",
@@ -90,7 +91,7 @@ def rerun_summary(name: str, profile: str) -> tuple[str, dict[str, str]]:
     rerun = dict(minutes=f"{timing['wall_seconds'] / 60:.0f}", processes=f"{timing['processes']}",
                  runs=f"{timing['runs_computed']}")
     scratch = " (an empty result root: from scratch)" if timing["runs_before"] == 0 else ""
-    note = (f"Last timed rerun ({timing['date'][:10]}, sjko.batch): {rerun['minutes']} min wall "
+    note = (f"Last timed rerun ({timing['date'][:10]}, {tool}): {rerun['minutes']} min wall "
             f"with {rerun['processes']} single-thread processes on {timing['cpu_count']} cores; "
             f"it computed {rerun['runs']} runs and found {timing['runs_before']} already "
             f"stored{scratch}.")

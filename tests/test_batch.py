@@ -108,6 +108,8 @@ def test_a_notebook_that_trains_leaves_a_timing_record(results, tmp_path, monkey
     assert timing["wall_seconds"] == round(seconds, 1)
     assert glued == dict(minutes=f"{seconds / 60:.0f}", processes="2", runs="1")
     assert "found 1 already stored." in note  # not "from scratch": one run was there
+    assert ", sjko.batch):" in note  # the default tool that wrote the record
+    assert ", scripts/x):" in report.rerun_summary("page", "quick", "scripts/x")[0]
 
 
 def test_a_notebook_starts_after_those_it_waits_for(monkeypatch, tmp_path):

@@ -42,6 +42,15 @@ def test_long_calls_change_only_the_later_steps_iterations(name):
             {k: v for k, v in page[key].items() if k != "config"}
 
 
+def test_seeds_passing_counts_each_part_of_the_rule():
+    good = {"pixel_precision": 0.9, "feature_precision": 0.9, "feature_recall": 0.9,
+            "copy_share": 0.0, "share_min": 0.09, "share_max": 0.11}
+    scores = [good, {**good, "share_min": 0.04}, {**good, "copy_share": 0.5}]
+    assert image_pages.seeds_passing(scores, "legible") == "2/3"
+    assert image_pages.seeds_passing(scores, "class shares") == "2/3"
+    assert image_pages.seeds_passing([], "legible") == "0/0"
+
+
 def test_long_script_names_the_profiles_on_bad_input():
     import subprocess
     import sys

@@ -26,9 +26,16 @@
 # Three quantities per cell:
 #
 # - **(a) solver error** — learned $\mu_k$ vs the exact iterate $\mu_k^{\rm JKO}$. Its reference is
-#   the **estimator level**: the mean of the same SymKL over sets of 8192 samples drawn from
-#   $\mu_k^{\rm JKO}$ itself — what a perfect solver scores on average. It is not a lower bound:
-#   a single run can score below it by chance (negative "above the level" values below).
+#   the estimator's own score on samples of $\mu_k^{\rm JKO}$ itself, in two forms. The **mean
+#   level**: the mean of the same SymKL over sets of 8192 exact samples — what a perfect solver
+#   scores on average. The **paired level**: what the exact JKO chain scores on the very source
+#   draws the learned flow pushes (each exact step is affine, so it is the draws' own fit against
+#   $\mu_0$, the same at every $k$; `sjko.ou_pages.paired_level`) — what a perfect solver scores
+#   *on this run*. Neither is a lower bound. (a) minus the paired level is exactly zero for a
+#   perfect solver; (a) minus the mean level also carries the luck of the evaluation draws, which
+#   at small $d$ spans more than a decade. The goal (within half a decade) is read
+#   on the paired level — the companion's choice, made after the mean level showed misses at
+#   $d=1$ that were the draws' luck (section "(a) above its level").
 # - **(b) error to the flow** — learned $\mu_k$ vs the true $\rho_t$.
 # - **(c) scheme error** — $\mu_k^{\rm JKO}$ vs $\rho_t$ in closed form: the JKO scheme's time
 #   discretisation. It too is a reference level, not a bound: a learned flow can land nearer
@@ -81,7 +88,7 @@ SEMI_DUAL = ou_pages.semi_dual(P)  # the paper's potential loss (E5), companion 
 OU_CONFIG = ou_pages.page_default(P)  # logistic loss, 3x potential lr, quadratic term
 DEFAULT_LABEL = "page default (logistic, quadratic v)"
 STORED = []  # every stored run behind this page, for the Reproduce box
-LABELS = {"solver": "(a) learned vs exact JKO iterate", "solver_floor": "estimator level of (a)",
+LABELS = {"solver": "(a) learned vs exact JKO iterate", "solver_floor": "mean estimator level of (a)",
           "vs_flow": "(b) learned vs true flow", "scheme": "(c) exact JKO vs true flow",
           "em": "Euler–Maruyama 50K vs true flow"}
 
@@ -130,9 +137,11 @@ for d in P["dims"]:
             rows.append({"d": d, "run": run, "t": t, **{k: m[k] for k in
                          ("solver", "solver_floor", "vs_flow", "scheme")},
                          "em": em["times"][str(t)], "train s": res.metrics["train_seconds"],
-                         "by_step": res.metrics["solver_by_step"]})
+                         "by_step": res.metrics["solver_by_step"],
+                         "paired level": ou_pages.paired_level(d, run, N_EVAL)})
 df = pd.DataFrame(rows)
-df["above level"] = df["solver"] - df["solver_floor"]
+df["above level"] = df["solver"] - df["paired level"]  # the goal's yardstick (intro)
+df["above mean level"] = df["solver"] - df["solver_floor"]
 train_minutes = df.groupby(["d", "run"])["train s"].first().sum() / 60
 
 # %% [markdown]
@@ -180,18 +189,59 @@ display(Markdown(
     f"{icnn_budget['width']}) and is given the target's energy, not samples."))
 
 # %% [markdown]
-# ### (a) above its estimator level, per $d$ (median [95 % band], decades)
+# ### (a) above its level, per $d$
+#
+# Median over runs with the 95 % band, in decades, above the paired level (the goal's
+# yardstick) and above the mean level. Grey: where a perfect solver's (a) falls around the mean
+# level by the luck of its 8192 evaluation draws alone (95 % of 400 sets of exact samples per $d$,
+# `sjko.ou_pages.level_spread`); the fit has $d(d+3)/2$ parameters, so the band is widest at
+# $d=1$.
 
 # %% tags=["remove-input"]
-above = pd.DataFrame({f"t = {t}": [fmt(df[(df.t == t) & (df.d == d)]["above level"])
-                                   for d in P["dims"]] for t in P["times"]}, index=P["dims"])
+spread = {d: np.percentile(ou_pages.level_spread(d, N_EVAL), [2.5, 97.5]) for d in P["dims"]}
+fig, axes = plt.subplots(1, len(P["times"]), figsize=(5.6 * len(P["times"]), 3.6), squeeze=False,
+                         sharey=True)
+for ax, t in zip(axes[0], P["times"]):
+    sub = df[df.t == t]
+    ax.fill_between(P["dims"], [spread[d][0] for d in P["dims"]],
+                    [spread[d][1] for d in P["dims"]], color="0.85",
+                    label="perfect solver vs mean level (95 %)")
+    for i, (key, label) in enumerate((("above level", "(a) − paired level"),
+                                      ("above mean level", "(a) − mean level"))):
+        stats = np.array([band(sub[sub.d == d][key]) for d in P["dims"]])
+        ax.errorbar(np.array(P["dims"]) + 0.12 * (2 * i - 1), stats[:, 0],
+                    yerr=[stats[:, 0] - stats[:, 1], stats[:, 2] - stats[:, 0]], marker="o",
+                    ms=3, capsize=2, lw=1, color=plotting.PALETTE[i], label=label)
+    ax.axhline(0.5, color="0.4", ls=":", lw=1, label="goal: half a decade")
+    ax.axhline(0.0, color="0.6", lw=0.6)
+    ax.set_xlabel("dimension d")
+    ax.set_title(f"t = {t}")
+axes[0][0].set_ylabel("decades above the level")
+axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
+fig.tight_layout()
+plotting.save(fig, res.file("ou_above_level.png"))
+above = pd.DataFrame({(f"t = {t}", name): [fmt(df[(df.t == t) & (df.d == d)][key])
+                                           for d in P["dims"]]
+                      for t in P["times"] for key, name in (("above level", "paired level"),
+                                                            ("above mean level", "mean level"))},
+                     index=P["dims"])
 above.index.name = "d"
 display(above.T)
+d_min = min(P["dims"])
+low = df[df.d == d_min]
+step_gap = np.concatenate([np.abs(np.array(s) - lv) for s, lv in
+                           zip(low["by_step"], low["paired level"])])
+display(Markdown(
+    f"At $d={d_min}$ the learned flow scores what the exact chain scores on the same draws: the "
+    f"median gap to the paired level over every JKO step of every run is "
+    f"{np.median(step_gap):.2f} decades, while the mean level lies "
+    f"{fmt(low['solver_floor'] - low['paired level'])} decades (median [band] over runs) from "
+    f"each run's paired level — the luck of the draws, which the paired level takes out."))
 
 # %% [markdown]
 # ### The paper's potential loss on the same problems
 #
-# (a) above its estimator level with the paper's semi-dual loss (E5) (potential learning rate
+# (a) above its paired level with the paper's semi-dual loss (E5) (potential learning rate
 # $10^{-3}$, MLP potential) and with the page's default (logistic loss, $3\cdot10^{-3}$,
 # quadratic term in the potential): same problems, runs, budget and estimator, at the remedy
 # dimensions (median [95 % band] over runs). The remedy table of {doc}`ou_remedies` separates
@@ -206,7 +256,7 @@ for d in P["remedy_dims"]:
         for t in P["times"]:
             m = r.metrics["times"][str(t)]
             semi_rows.append({"d": d, "run": run, "t": t,
-                              "semi": m["solver"] - m["solver_floor"],
+                              "semi": m["solver"] - ou_pages.paired_level(d, run, N_EVAL),
                               "semi_by_step": r.metrics["solver_by_step"]})
 semi = pd.DataFrame(semi_rows).merge(df[["d", "run", "t", "above level"]], on=["d", "run", "t"])
 semi["gain"] = semi["semi"] - semi["above level"]
@@ -260,7 +310,7 @@ display(pd.DataFrame({"d": list(inf_share),
 # potential loss that this share stands for is estimated from about 15 samples in a JKO step of
 # 300 iterations.
 # The share is computed from the closed-form $\mu_1^{\rm JKO}$ by Monte Carlo ($10^5$ draws) and
-# set against (a) above its estimator level at the first reported time, one point per run: for
+# set against (a) above its paired level at the first reported time, one point per run: for
 # the paper's loss (the comparison runs) and for the page's default.
 
 # %% tags=["remove-input"]
@@ -272,9 +322,9 @@ ax.scatter(semi_A["unseen"], semi_A["semi"], marker="x", s=22, color=plotting.PA
            label="semi-dual (E5), paper")
 ax.scatter(chi_df["unseen"], chi_df["above level"], s=12, color=plotting.PALETTE[0],
            label=DEFAULT_LABEL)
-ax.axhline(0.5, color="0.6", ls=":", lw=1, label="goal: half a decade above the level")
+ax.axhline(0.5, color="0.6", ls=":", lw=1, label="goal: half a decade above the paired level")
 ax.set_xlabel(f"share of ∫e^(-v*)dν outside ν's 1−{EPS:g} ellipsoid (step 1)")
-ax.set_ylabel(f"(a) − estimator level at t = {tA} (decades)")
+ax.set_ylabel(f"(a) − paired level at t = {tA} (decades)")
 ax.legend(fontsize=8)
 fig.tight_layout()
 plotting.save(fig, res.file("ou_gap_vs_unseen.png"))
@@ -388,12 +438,21 @@ for tk, t in zip("AB", P["times"]):  # A: first reported time, B: second (0.5 an
     report.glue(f"ou_t{tk}_above_level_median", f"{sub['above level'].median():.2f}")
     report.glue(f"ou_t{tk}_above_level_max_d", f"{sub.groupby('d')['above level'].median().max():.2f}")
     report.glue(f"ou_t{tk}_above_level_min_d", f"{sub.groupby('d')['above level'].median().min():.2f}")
+    report.glue(f"ou_t{tk}_above_mean_level_median", f"{sub['above mean level'].median():.2f}")
+    report.glue(f"ou_t{tk}_goal_dims_mean", ", ".join(
+        str(d) for d, v in sub.groupby("d")["above mean level"].median().items() if v > 0.5)
+        or "none")
     for key in LABELS:
         for d in (min(P["dims"]), max(P["dims"])):
             report.glue(f"ou_t{tk}_d{d}_{key}", fmt(sub[sub.d == d][key]))
     report.glue(f"ou_t{tk}_flow_beats_scheme",
                 f"{100 * (sub['vs_flow'] < sub['scheme']).mean():.0f}%")
 report.glue("ou_runs", f"{P['runs']}")
+report.glue("ou_dmin", f"{d_min}")
+report.glue("ou_dmin_step_gap", f"{np.median(step_gap):.2f}")
+report.glue("ou_dmin_mean_vs_paired", fmt(low["solver_floor"] - low["paired level"]))
+report.glue("ou_dmin_spread", "[{:.2f}, {:.2f}]".format(*spread[d_min]))
+report.glue("ou_dmax_spread", "[{:.2f}, {:.2f}]".format(*spread[max(P["dims"])]))
 # the profile's budget (cost choices, companion)
 report.glue("ou_N", f"{P['N']}")
 report.glue("ou_late", f"{P['late'][1]} from step {P['late'][0] + 1} on" if P["late"] else "none")

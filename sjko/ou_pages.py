@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 import numpy as np
+import torch
 from scipy.stats import chi2
 
 from . import reference as ref
 from .config import SJKOConfig
 from .recipes import Target1D
+from .samplers import StandardNormal
 
 #: Run profiles. ``late``: (k, N') -- JKO steps k+1, k+2, ... take N' iterations instead of N;
 #: ``width_small``: network width for d <= ``small_d`` (narrower networks where the problem is
@@ -33,6 +35,9 @@ PROFILES = {
                  cells=300, seeds1d=[0, 1, 2]),
 }
 N_EVAL = 8192  # samples per score: the evaluation size of Mokrov et al.'s JKO-ICNN runs
+#: :func:`sjko.recipes.ou_run` scores run r on ``Flow.sample(n_eval, step=k, seed=EVAL_SEED + r)``:
+#: the same source draws at every step k (``tests/test_ou_pages.py`` checks that the two agree).
+EVAL_SEED = 10_000
 #: The 1-D targets: one overlapping the source, one 8 target-stds away (PAPER §8), with their h.
 CASES_1D = {"overlapping N(1.5, 0.5²), h = 0.5": (Target1D(1.5, 0.5), 0.5),
             "far N(4, 0.5²), h = 0.1": (Target1D(4.0, 0.5), 0.1)}
@@ -91,3 +96,35 @@ def unseen_share(mu: ref.Gaussian, nu: ref.Gaussian, eps: float, n: int = 100_00
     dx = x - nu.mean
     m2 = np.einsum("ni,ij,nj->n", dx, np.linalg.inv(nu.cov), dx)
     return float(np.mean(m2 > chi2.ppf(1 - eps, len(nu.mean))))
+
+
+def eval_draws(d: int, run: int, n: int = N_EVAL) -> np.ndarray:
+    """The n source draws x ~ mu_0 = N(0, I) behind every score of OU run ``run`` in dimension d
+    (float64): the learned flow pushes exactly these through its maps."""
+    gen = torch.Generator().manual_seed(EVAL_SEED + run)
+    return StandardNormal((d,))(n, gen).numpy().astype(np.float64)
+
+
+def paired_level(d: int, run: int, n: int = N_EVAL) -> float:
+    """log10 of the SymKL that the exact JKO chain scores on run ``run``'s own evaluation draws,
+    at every step k (companion).
+
+    Each exact step is an affine map, so the exact chain sends the draws to samples of
+    mu_k^JKO; the Gaussian fit commutes with affine maps and SymKL between Gaussians is invariant
+    under a common one, so the score is that of the draws' fit against mu_0 = N(0, I), the same
+    at every k. (a) minus this is exactly zero for a perfect solver, whereas (a) minus the mean
+    level (:func:`sjko.reference.symkl_floor`) also carries the luck of the draws.
+    """
+    return float(np.log10(ref.sample_symmetric_kl(eval_draws(d, run, n), ref.Gaussian.of(
+        np.zeros(d), np.eye(d)))))
+
+
+def level_spread(d: int, n: int = N_EVAL, draws: int = 400, seed: int = 0) -> np.ndarray:
+    """log10 SymKL of the Gaussian fit of n exact samples in dimension d, minus log10 of its
+    mean, over ``draws`` sample sets (seeded): how far a perfect solver's (a) falls from the mean
+    level by the luck of its evaluation draws alone. Its spread narrows with d (more fitted
+    parameters average out)."""
+    rng = np.random.default_rng(seed)
+    mu = ref.Gaussian.of(np.zeros(d), np.eye(d))
+    vals = np.array([ref.sample_symmetric_kl(mu.sample(n, rng), mu) for _ in range(draws)])
+    return np.log10(vals) - np.log10(vals.mean())

@@ -3,6 +3,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from scipy.stats import chi2
 
 from sjko import ou_pages, recipes
 from sjko import reference as ref
@@ -45,3 +46,48 @@ def test_exact_1d_is_computed_once_per_arguments():
     again = recipes.exact_1d(target, (0.5, 0.5), "kl", cells=40)
     assert recipes._exact_1d.cache_info().hits == hits + 1
     assert [m.mean for m in again] == [m.mean for m in first] and again is not first
+
+
+def test_eval_draws_are_the_draws_ou_run_scores(monkeypatch, tmp_path):
+    """recipes.ou_run scores every step on Flow.sample(seed=EVAL_SEED + run), whose source draws
+    are ou_pages.eval_draws: the paired level is computed on the samples the flow pushed."""
+    from sjko.flow import Flow
+
+    monkeypatch.setenv("SJKO_RESULTS", str(tmp_path))
+    seen = []
+    original = Flow.sample
+
+    def spy(self, n, step=None, seed=None, raw=False):
+        seen.append((n, step, seed, original(self, n, step=0, seed=seed).numpy()))
+        return original(self, n, step=step, seed=seed, raw=raw)
+
+    monkeypatch.setattr(Flow, "sample", spy)
+    cfg = ou_pages.page_default(ou_pages.profile("smoke")).replace(iters_per_step=2, width=8)
+    recipes.ou_run(d=2, run=3, times=[0.1], config=cfg, n_eval=64)
+    assert [(n, step, seed) for n, step, seed, _ in seen] == [(64, 1, 10_003), (64, 2, 10_003)]
+    for *_, x in seen:
+        np.testing.assert_array_equal(x.astype(np.float64), ou_pages.eval_draws(2, 3, 64))
+
+
+def test_exact_chain_scores_the_paired_level_at_every_step():
+    """Exact samples of mu_k^JKO made from the evaluation draws by an affine map score exactly
+    the paired level (the fit commutes with affine maps, SymKL is invariant under them)."""
+    d, run, n = 3, 1, 2048
+    A, b = recipes.ou_problem(d, run)
+    seq = ref.gaussian_jko(ref.Gaussian.of(np.zeros(d), np.eye(d)), b, A, 0.05, 4)
+    x0, level = ou_pages.eval_draws(d, run, n), ou_pages.paired_level(d, run, n)
+    for mu in seq[1:]:
+        x = mu.mean + x0 @ np.linalg.cholesky(mu.cov).T
+        assert np.log10(ref.sample_symmetric_kl(x, mu)) == pytest.approx(level, abs=1e-9)
+    assert ou_pages.paired_level(d, run + 1, n) != pytest.approx(level, abs=1e-3)
+
+
+@pytest.mark.parametrize("d", [1, 6])
+def test_level_spread_follows_the_chi_square_of_the_fitted_parameters(d):
+    """n * SymKL of a Gaussian fit is asymptotically chi^2 with p = d(d+3)/2 degrees of freedom,
+    so the spread around the mean level is that of log10(chi^2_p / p)."""
+    p = d * (d + 3) // 2
+    spread = ou_pages.level_spread(d, n=4096, draws=2000)
+    for q in (0.25, 0.5, 0.9, 0.975):
+        expected = np.log10(chi2.ppf(q, p) / p)
+        assert np.quantile(spread, q) == pytest.approx(expected, abs=0.05 if d == 1 else 0.03)

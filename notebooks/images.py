@@ -284,30 +284,37 @@ plotting.save(fig, all_runs[0].file("class_shares.png"))
 # gives S-JKO and source-fixed UOTM more iterations and nothing else: in the quick profile every
 # JKO step after the first takes twice as many (source-fixed UOTM the same total in its one
 # step), with the same seeds, networks and settings (`sjko.image_pages.long_calls`; the budgets
-# are in the table). It is not part of the page's hour: the runs are read back when stored, and
-# `scripts/images-long` trains them (its measured cost is under the table). Dots in the figure
-# are seeds; grey is the rule's band.
+# are in the table). The quick page also shows the full profile's runs of the two methods when
+# they are stored: for S-JKO twice as many JKO steps as well, the first one twice as long, every
+# later one at the longer budget; source-fixed UOTM the same total in its one step
+# (`sjko.image_pages.long_budgets`). Neither is part of the page's hour: the
+# runs are read back when stored, and `scripts/images-long quick` or `full` trains them (costs
+# under the table). Dots in the figure are seeds; grey is the rule's band.
 
 # %% tags=["remove-input", "full-width"]
-LONG_CALLS = image_pages.long_calls(P)
-long_runs, long_missing = {}, []
+LONG_BUDGETS = image_pages.long_budgets(P)  # profile -> its longer runs
+long_iters = {b: next(iter(calls.values()))["config"].total_iterations
+              for b, calls in LONG_BUDGETS.items()}
+long_runs, long_missing = {}, []  # budget -> method -> seed -> stored run
 if P["long"] == "train":
-    batch.prefetch([(recipe.image_run, args) for args in LONG_CALLS.values()])
-for (name, s), args in (LONG_CALLS.items() if P["long"] != "skip" else []):
-    try:
-        with report.load_only(P["long"] == "load"):
-            long_runs.setdefault(name, {})[s] = recipe.image_run(**args)
-    except experiments.ResultMissing:
-        long_missing.append(f"{name}, seed {s}")
-long_metrics = {name: {s: r.metrics for s, r in by_seed.items()}
-                for name, by_seed in long_runs.items()}
-long_budget = next(iter(LONG_CALLS.values()))["config"].total_iterations
-long_all = [r for by_seed in long_runs.values() for r in by_seed.values()]
+    batch.prefetch([(recipe.image_run, args) for calls in LONG_BUDGETS.values()
+                    for args in calls.values()])
+for b, calls in LONG_BUDGETS.items():
+    for (name, s), args in calls.items():
+        try:
+            with report.load_only(P["long"] == "load"):
+                long_runs.setdefault(b, {}).setdefault(name, {})[s] = recipe.image_run(**args)
+        except experiments.ResultMissing:
+            long_missing.append(f"{name}, seed {s}, {long_iters[b]:,} iterations "
+                                f"(`scripts/images-long {b}`)")
+long_metrics = {b: {name: {s: r.metrics for s, r in by_seed.items()}
+                    for name, by_seed in by_method.items()} for b, by_method in long_runs.items()}
+long_all = {b: [r for by_seed in by_method.values() for r in by_seed.values()]
+            for b, by_method in long_runs.items()}
 if P["long"] == "skip":
     display(Markdown("*Not part of this profile: its runs are already this long.*"))
 if long_missing:
-    display(Markdown(f"*Not stored: {'; '.join(long_missing)} — `scripts/images-long {profile}` "
-                     "trains them.*"))
+    display(Markdown(f"*Not stored: {'; '.join(long_missing)}.*"))
 
 
 def rule_row(by_seed: dict) -> dict:
@@ -324,40 +331,44 @@ def rule_row(by_seed: dict) -> dict:
     return row
 
 
+LONG_COST = {b: core_minutes(stored) for b, stored in long_all.items()}
 if long_metrics:
-    BY_BUDGET = {f"{budget:,} iterations": {n: metrics[n] for n in long_metrics},
-                 f"{long_budget:,} iterations": long_metrics}
+    BY_BUDGET = {f"{budget:,} iterations": {n: metrics[n] for n in image_pages.LONG_METHODS},
+                 **{f"{long_iters[b]:,} iterations": by_method
+                    for b, by_method in long_metrics.items()}}
     display(pd.DataFrame({(name, label): rule_row(by_seed)
                           for label, by_method in BY_BUDGET.items()
                           for name, by_seed in by_method.items()}).T.sort_index())
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.0))
+    width = 0.6 / len(BY_BUDGET)
     for ax, col in zip(axes, ("share_min", "share_max", "feature_fd")):
         for j, (label, by_method) in enumerate(BY_BUDGET.items()):
-            for i, name in enumerate(long_metrics):
-                vals = image_pages.seed_values(by_method[name], col)
-                ax.plot([i + 0.15 * (2 * j - 1)] * len(vals), vals, "o", ms=4, color=f"C{j}",
-                        label=label if i == 0 else None)
+            for i, name in enumerate(image_pages.LONG_METHODS):
+                vals = image_pages.seed_values(by_method.get(name, {}), col)
+                ax.plot([i + width * (j - (len(BY_BUDGET) - 1) / 2)] * len(vals), vals, "o",
+                        ms=4, color=f"C{j}", label=label if i == 0 else None)
         if col.startswith("share"):
             ax.axhspan(0.05, 0.15, color="grey", alpha=0.15, lw=0)
-        ax.set_xticks(range(len(long_metrics)), list(long_metrics), fontsize=8)
-        ax.set_xlim(-0.6, len(long_metrics) - 0.4)
+        ax.set_xticks(range(len(image_pages.LONG_METHODS)), image_pages.LONG_METHODS, fontsize=8)
+        ax.set_xlim(-0.6, len(image_pages.LONG_METHODS) - 0.4)
         ax.set_ylabel(COLUMNS[col])
     axes[0].legend(fontsize=8)
     fig.tight_layout()
-    plotting.save(fig, long_all[0].file("long_vs_page_budget.png"))
-    LONG_COST = core_minutes(long_all)
-    long_note, long_rerun = report.rerun_summary("images_long", profile, "scripts/images-long")
-    display(Markdown(f"**Cost:** the {len(long_all)} runs took {LONG_COST:.0f} core-minutes "
-                     f"(their records). {long_note}"))
-    fig, axes = plt.subplots(1, len(long_runs), figsize=(3.1 * len(long_runs), 3.4),
-                             squeeze=False)
-    for ax, (name, by_seed) in zip(axes[0], long_runs.items()):
-        r = by_seed[P["seeds"][0]]
-        plotting.image_grid(data.load_lossless(r.file("samples.npz"))[:P["grid"]].numpy(),
-                            nrow=6, title=f"{name}, {long_budget:,} it. (seed {P['seeds'][0]})",
-                            ax=ax)
+    first_stored = next(iter(long_all.values()))[0]
+    plotting.save(fig, first_stored.file("long_vs_page_budget.png"))
+    for b, stored in long_all.items():
+        note, _ = report.rerun_summary("images_long", b, f"scripts/images-long {b}")
+        display(Markdown(f"**Cost, {long_iters[b]:,} iterations:** the {len(stored)} stored runs "
+                         f"took {LONG_COST[b]:.0f} core-minutes (their records). {note}"))
+    panels = [(b, name, by_seed) for b, by_method in long_runs.items()
+              for name, by_seed in by_method.items()]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.1 * len(panels), 3.4), squeeze=False)
+    for ax, (b, name, by_seed) in zip(axes[0], panels):
+        s = min(by_seed)
+        plotting.image_grid(data.load_lossless(by_seed[s].file("samples.npz"))[:P["grid"]].numpy(),
+                            nrow=6, title=f"{name}, {long_iters[b]:,} it. (seed {s})", ax=ax)
     fig.tight_layout()
-    plotting.save(fig, long_all[0].file("long_samples.png"))
+    plotting.save(fig, first_stored.file("long_samples.png"))
 
 # %% [markdown]
 # **The last JKO iterate without its EMA.** The scores above use the EMA weights, as the
@@ -490,30 +501,39 @@ for name, key in image_pages.GLUE_KEYS.items():  # most and least frequent digit
 bounds = {name: lo if lo is not None else hi for name, lo, hi in quality.RULE}
 report.glue("img_share_band",
             f"{100 * bounds['share_min']:.0f}–{100 * bounds['share_max']:.0f} %")
-report.glue("img_long_budget", f"{long_budget:,}")
-for name in image_pages.LONG_METHODS:  # the longer-training section, if stored
-    key = image_pages.GLUE_KEYS[name]
-    row = rule_row(long_metrics[name]) if name in long_metrics else {}
-    for col, tag in (("legible (seeds)", "legible"), ("class shares (seeds)", "shares_ok"),
-                     ("class shares, raw T_K (seeds)", "raw_shares_ok"),
-                     ("accepted (seeds)", "accepted"), ("feature FD", "feature_FD"),
-                     ("feature recall", "feature_recall")):
-        report.glue(f"img_long_{key}_{tag}", row.get(col, "not computed (profile or not stored)"))
-    for col in ("share_min", "share_max"):
-        report.glue(f"img_long_{key}_{col}_range", image_pages.seed_range(
-            image_pages.seed_values(long_metrics.get(name, {}), col)))
-report.glue("img_long_separation_feature_FD", image_pages.separation(
-    *(image_pages.seed_values(long_metrics.get(n, {}), "feature_fd")
-      for n in image_pages.LONG_METHODS), "feature_fd", image_pages.LONG_METHODS,
-    draw_spread("feature_fd")))
-report.glue("img_long_core_minutes", f"{LONG_COST:.0f}" if long_metrics else "not measured")
-report.glue("img_long_rerun_minutes", long_rerun["minutes"] if long_metrics else "not measured")
+# the longer-training section: every glue stem, "not computed" where the budget is not shown
+for stem in sorted(set(image_pages.LONG_GLUE.values())):
+    b = next((b for b in LONG_BUDGETS if image_pages.LONG_GLUE[b] == stem), None)
+    by_method = long_metrics.get(b, {})
+    report.glue(f"img_{stem}_budget", f"{long_iters[b]:,}" if b else "not computed (profile)")
+    for name in image_pages.LONG_METHODS:
+        key = image_pages.GLUE_KEYS[name]
+        row = rule_row(by_method[name]) if name in by_method else {}
+        for col, tag in (("legible (seeds)", "legible"), ("class shares (seeds)", "shares_ok"),
+                         ("class shares, raw T_K (seeds)", "raw_shares_ok"),
+                         ("accepted (seeds)", "accepted"), ("feature FD", "feature_FD"),
+                         ("feature recall", "feature_recall")):
+            report.glue(f"img_{stem}_{key}_{tag}", row.get(col, "not computed (profile or not "
+                                                                "stored)"))
+        for col in ("share_min", "share_max"):
+            report.glue(f"img_{stem}_{key}_{col}_range", image_pages.seed_range(
+                image_pages.seed_values(by_method.get(name, {}), col)))
+    report.glue(f"img_{stem}_separation_feature_FD", image_pages.separation(
+        *(image_pages.seed_values(by_method.get(n, {}), "feature_fd")
+          for n in image_pages.LONG_METHODS), "feature_fd", image_pages.LONG_METHODS,
+        draw_spread("feature_fd")))
+    report.glue(f"img_{stem}_core_minutes", f"{LONG_COST[b]:.0f}" if b in LONG_COST
+                else "not measured")
+    report.glue(f"img_{stem}_rerun_minutes", report.rerun_summary("images_long", b)[1]["minutes"]
+                if b in LONG_COST else "not measured")
 report.glue("img_core_minutes_runs", f"{COST:.0f}")
 for field, value in rerun.items():
     report.glue(f"img_rerun_{field}", value)
 
 # %% tags=["remove-input"]
 display(HTML(report.reproduce(
-    "python -m sjko.batch --profile quick --only images", [sanity, *all_runs, *long_all],
-    note=f"The {len(long_all)} longer-training runs among them: scripts/images-long {profile}."
-    if long_all and P["long"] == "load" else "")))
+    "python -m sjko.batch --profile quick --only images",
+    [sanity, *all_runs, *(r for stored in long_all.values() for r in stored)],
+    note=" ".join(f"The {len(stored)} runs of {long_iters[b]:,} iterations among them: "
+                  f"scripts/images-long {b}." for b, stored in long_all.items())
+    if P["long"] == "load" else "")))

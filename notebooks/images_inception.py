@@ -146,41 +146,42 @@ if FID:
 # %% [markdown]
 # ## The longer-training runs
 #
-# The extra section of {doc}`images` trains S-JKO and source-fixed UOTM longer (same seeds,
-# nothing else changed). Where those runs are stored, their samples are scored here too.
+# The extra section of {doc}`images` trains S-JKO and source-fixed UOTM longer (same seeds and
+# networks) and shows the full profile's runs of the two methods. Where those runs are stored,
+# their samples are scored here too.
 
 # %% tags=["remove-input"]
-LONG_CALLS = image_pages.long_calls(P)
-long_stored = {key: args for key, args in LONG_CALLS.items()
+LONG_BUDGETS = image_pages.long_budgets(P)  # profile -> its longer runs
+long_iters = {b: next(iter(calls.values()))["config"].total_iterations
+              for b, calls in LONG_BUDGETS.items()}
+long_stored = {(b, *key): args for b, calls in LONG_BUDGETS.items() for key, args in calls.items()
                if not batch.missing([(recipe.image_run, args)])}
 long_scored = {}
 if INCEPTION and long_stored:
-    long_fid = [(recipe.image_inception_fid, args) for args in long_stored.values()]
-    batch.prefetch(long_fid)
+    batch.prefetch([(recipe.image_inception_fid, args) for args in long_stored.values()])
     long_scored = {key: recipe.image_inception_fid(**args) for key, args in long_stored.items()}
 LONG_FID = {key: r.metrics["inception_fid"] for key, r in long_scored.items()
             if "inception_fid" in r.metrics}
-long_by_method = {name: {s: {"inception_fid": v} for (n, s), v in LONG_FID.items() if n == name}
-                  for name in image_pages.LONG_METHODS}
+long_by_method = {b: {name: {s: {"inception_fid": v} for (bb, n, s), v in LONG_FID.items()
+                             if (bb, n) == (b, name)} for name in image_pages.LONG_METHODS}
+                  for b in LONG_BUDGETS}
+LONG_SEPARATION = {b: image_pages.separation(
+    *(image_pages.seed_values(long_by_method[b][n], "inception_fid")
+      for n in image_pages.LONG_METHODS), "inception_fid", image_pages.LONG_METHODS)
+    for b in LONG_BUDGETS}
 if LONG_FID:
-    long_budget = next(iter(LONG_CALLS.values()))["config"].total_iterations
     page_budget = METHODS["S-JKO"][0].total_iterations
-    display(pd.DataFrame({name: {
-        f"{page_budget:,} iterations": report.mean_std(
-            image_pages.seed_values(by_method[name], "inception_fid"), 1),
-        f"{long_budget:,} iterations": report.mean_std(
-            image_pages.seed_values(v, "inception_fid"), 1)}
-        for name, v in long_by_method.items()}).T)
-    LONG_SEPARATION = image_pages.separation(
-        *(image_pages.seed_values(long_by_method[n], "inception_fid")
-          for n in image_pages.LONG_METHODS), "inception_fid", image_pages.LONG_METHODS)
-    display(Markdown(f"Longer training, S-JKO against source-fixed UOTM: {LONG_SEPARATION}."))
+    columns = {f"{page_budget:,} iterations": by_method,
+               **{f"{long_iters[b]:,} iterations": long_by_method[b] for b in LONG_BUDGETS}}
+    display(pd.DataFrame({name: {label: report.mean_std(image_pages.seed_values(
+        v.get(name, {}), "inception_fid"), 1) for label, v in columns.items()}
+        for name in image_pages.LONG_METHODS}).T)
+    display(Markdown(" ".join(f"{long_iters[b]:,} iterations, S-JKO against source-fixed UOTM: "
+                              f"{LONG_SEPARATION[b]}." for b in LONG_BUDGETS)))
 else:
-    LONG_SEPARATION = "not computed (profile or runs not stored)"
     display(Markdown("*Not computed: " + ("this profile does not score."
                                          if not INCEPTION else "the runs are not stored "
-                                         f"(`scripts/images-long {profile}` trains them).")
-                     + "*"))
+                                         "(`scripts/images-long` trains them).") + "*"))
 
 # %% tags=["remove-input"]
 rerun_note, rerun = report.rerun_summary("images_inception", profile)
@@ -203,11 +204,16 @@ for name, key in image_pages.GLUE_KEYS.items():
 report.glue("imgfid_real", f"{cases['real held-out']:.1f}" if sanity is not None
             else "not computed (profile)")
 report.glue("imgfid_separation", SEPARATION)
-for name in image_pages.LONG_METHODS:
-    values = image_pages.seed_values(long_by_method[name], "inception_fid")
-    report.glue(f"imgfid_long_{image_pages.GLUE_KEYS[name]}_range",
-                image_pages.seed_range(values, 1))
-report.glue("imgfid_long_separation", LONG_SEPARATION)
+for stem in sorted(set(image_pages.LONG_GLUE.values())):  # the longer runs, where shown
+    b = next((b for b in LONG_BUDGETS if image_pages.LONG_GLUE[b] == stem), None)
+    for name in image_pages.LONG_METHODS:
+        values = image_pages.seed_values(long_by_method.get(b, {}).get(name, {}),
+                                         "inception_fid")
+        report.glue(f"imgfid_{stem}_{image_pages.GLUE_KEYS[name]}_range",
+                    image_pages.seed_range(values, 1))
+    report.glue(f"imgfid_{stem}_separation", LONG_SEPARATION.get(
+        b, "not computed (profile or runs not stored)") if LONG_FID else
+        "not computed (profile or runs not stored)")
 report.glue("imgfid_rerun_minutes", rerun["minutes"])
 
 # %% tags=["remove-input"]

@@ -88,24 +88,14 @@ SEMI_DUAL = ou_pages.semi_dual(P)  # the paper's potential loss (E5), companion 
 OU_CONFIG = ou_pages.page_default(P)  # logistic loss, 3x potential lr, quadratic term
 DEFAULT_LABEL = "page default (logistic, quadratic v)"
 STORED = []  # every stored run behind this page, for the Reproduce box
-LABELS = {"solver": "(a) learned vs exact JKO iterate", "solver_floor": "mean estimator level of (a)",
+LABELS = {"solver": "(a) learned vs exact JKO iterate",
+          "solver_floor": "mean estimator level of (a)",
           "vs_flow": "(b) learned vs true flow", "scheme": "(c) exact JKO vs true flow",
           "em": "Euler–Maruyama 50K vs true flow"}
 
 
 def ou_args(d: int, run: int, config: sjko.SJKOConfig) -> dict:
     return ou_pages.ou_args(P, d, run, config)
-
-
-def band(values) -> tuple[float, float, float]:
-    """Median and 95 % band (2.5 and 97.5 percentiles) over runs."""
-    v = np.asarray(values, float)
-    return float(np.median(v)), float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))
-
-
-def fmt(values) -> str:
-    m, lo, hi = band(values)
-    return f"{m:.2f} [{lo:.2f}, {hi:.2f}]"
 
 
 # %% tags=["remove-cell"]
@@ -156,7 +146,7 @@ fig, axes = plt.subplots(1, len(P["times"]), figsize=(5.6 * len(P["times"]), 4),
 for ax, t in zip(axes[0], P["times"]):
     sub = df[df.t == t]
     for i, (key, label) in enumerate(LABELS.items()):
-        stats = np.array([band(sub[sub.d == d][key]) for d in P["dims"]])
+        stats = np.array([report.band(sub[sub.d == d][key]) for d in P["dims"]])
         ax.plot(P["dims"], stats[:, 0], marker="o", ms=3, color=plotting.PALETTE[i], label=label)
         ax.fill_between(P["dims"], stats[:, 1], stats[:, 2], color=plotting.PALETTE[i], alpha=0.15)
     icnn = paper.JKO_ICNN_OU_MEDIAN.get(t, {})
@@ -208,7 +198,7 @@ for ax, t in zip(axes[0], P["times"]):
                     label="perfect solver vs mean level (95 %)")
     for i, (key, label) in enumerate((("above level", "(a) − paired level"),
                                       ("above mean level", "(a) − mean level"))):
-        stats = np.array([band(sub[sub.d == d][key]) for d in P["dims"]])
+        stats = np.array([report.band(sub[sub.d == d][key]) for d in P["dims"]])
         ax.errorbar(np.array(P["dims"]) + 0.12 * (2 * i - 1), stats[:, 0],
                     yerr=[stats[:, 0] - stats[:, 1], stats[:, 2] - stats[:, 0]], marker="o",
                     ms=3, capsize=2, lw=1, color=plotting.PALETTE[i], label=label)
@@ -220,7 +210,7 @@ axes[0][0].set_ylabel("decades above the level")
 axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
 fig.tight_layout()
 plotting.save(fig, res.file("ou_above_level.png"))
-above = pd.DataFrame({(f"t = {t}", name): [fmt(df[(df.t == t) & (df.d == d)][key])
+above = pd.DataFrame({(f"t = {t}", name): [report.median_band(df[(df.t == t) & (df.d == d)][key])
                                            for d in P["dims"]]
                       for t in P["times"] for key, name in (("above level", "paired level"),
                                                             ("above mean level", "mean level"))},
@@ -235,7 +225,8 @@ display(Markdown(
     f"At $d={d_min}$ the learned flow scores what the exact chain scores on the same draws: the "
     f"median gap to the paired level over every JKO step of every run is "
     f"{np.median(step_gap):.2f} decades, while the mean level lies "
-    f"{fmt(low['solver_floor'] - low['paired level'])} decades (median [band] over runs) from "
+    f"{report.median_band(low['solver_floor'] - low['paired level'])} decades (median [band] "
+    f"over runs) from "
     f"each run's paired level — the luck of the draws, which the paired level takes out."))
 
 # %% [markdown]
@@ -260,10 +251,10 @@ for d in P["remedy_dims"]:
                               "semi_by_step": r.metrics["solver_by_step"]})
 semi = pd.DataFrame(semi_rows).merge(df[["d", "run", "t", "above level"]], on=["d", "run", "t"])
 semi["gain"] = semi["semi"] - semi["above level"]
-display(pd.DataFrame([{"t": t, "d": d,
-                       "semi-dual (E5), paper": fmt(semi[(semi.t == t) & (semi.d == d)]["semi"]),
-                       DEFAULT_LABEL: fmt(semi[(semi.t == t) & (semi.d == d)]["above level"])}
-                      for t in P["times"] for d in P["remedy_dims"]]).set_index(["t", "d"]))
+display(pd.DataFrame([{"t": t, "d": d, **{label: report.median_band(
+    semi[(semi.t == t) & (semi.d == d)][col]) for label, col in (
+        ("semi-dual (E5), paper", "semi"), (DEFAULT_LABEL, "above level"))}}
+    for t in P["times"] for d in P["remedy_dims"]]).set_index(["t", "d"]))
 
 # %% [markdown]
 # ## Why the paper's loss struggles in the first steps: the variance of $\int e^{-v}\,d\nu$
@@ -382,7 +373,7 @@ long = []
 for t in P["times"]:
     sub = df[df.t == t]
     for key, label in LABELS.items():
-        long.append({"t": t, "quantity": label, **{d: fmt(sub[sub.d == d][key])
+        long.append({"t": t, "quantity": label, **{d: report.median_band(sub[sub.d == d][key])
                                                    for d in P["dims"]}})
     long.append({"t": t, "quantity": "JKO-ICNN (density-based, not like-for-like)",
                  **{d: f"{paper.JKO_ICNN_OU_MEDIAN[t][d]:.2f}" for d in P["dims"]
@@ -444,13 +435,13 @@ for tk, t in zip("AB", P["times"]):  # A: first reported time, B: second (0.5 an
         or "none")
     for key in LABELS:
         for d in (min(P["dims"]), max(P["dims"])):
-            report.glue(f"ou_t{tk}_d{d}_{key}", fmt(sub[sub.d == d][key]))
+            report.glue(f"ou_t{tk}_d{d}_{key}", report.median_band(sub[sub.d == d][key]))
     report.glue(f"ou_t{tk}_flow_beats_scheme",
                 f"{100 * (sub['vs_flow'] < sub['scheme']).mean():.0f}%")
 report.glue("ou_runs", f"{P['runs']}")
 report.glue("ou_dmin", f"{d_min}")
 report.glue("ou_dmin_step_gap", f"{np.median(step_gap):.2f}")
-report.glue("ou_dmin_mean_vs_paired", fmt(low["solver_floor"] - low["paired level"]))
+report.glue("ou_dmin_mean_vs_paired", report.median_band(low["solver_floor"] - low["paired level"]))
 report.glue("ou_dmin_spread", "[{:.2f}, {:.2f}]".format(*spread[d_min]))
 report.glue("ou_dmax_spread", "[{:.2f}, {:.2f}]".format(*spread[max(P["dims"])]))
 # the profile's budget (cost choices, companion)

@@ -15,7 +15,8 @@
 #
 # **What this page shows.** Each remedy for the solver error of {doc}`ou_benchmark`, measured
 # with and without on the same problems and runs, and the far 1-D target's first step with each
-# remedy. Everything here is the companion's measurement; the paper's potential loss is (E5),
+# remedy, and the benchmark's hardest cell (its largest $d$) with larger batches. Everything here is
+# the companion's measurement; the paper's potential loss is (E5),
 # the other choices are switches of `sjko.SJKOConfig` (`potential_batch_size`, `stop_tol`,
 # `potential_loss`, `network`). The runs use the benchmark's settings (`sjko.ou_pages`): the
 # baseline row is the benchmark's paper's-loss configuration over its first three steps.
@@ -73,10 +74,16 @@ GLUE_KEYS = {"baseline": "baseline", "potential batch ×8": "potential",
 far_args = {(name, seed): dict(target=far_target, cells=P["cells"],
                                config=base1d.replace(K=1, h=far_h, seed=seed, **change))
             for name, change in far_remedies.items() for seed in P["seeds1d"]}
-# every run of this page, one single-thread process per core, into the result cache
+LAST_D = max(P["dims"])  # the benchmark's hardest cell
+LAST = ou_pages.last_cell_variants(P)
+last_args = {(name, run): ou_pages.ou_args(P, LAST_D, run, cfg)
+             for name, cfg in LAST.items() for run in range(P["runs"])}
+# every run of this page, one single-thread process per core, into the result cache (the page
+# default's runs of the last section are the benchmark's own)
 batch.prefetch([(recipes.ou_run, ou_pages.ou_args(P, d, run, cfg, [REMEDY_T]))
                 for cfg in REMEDIES.values() for d in P["remedy_dims"]
                 for run in range(P["remedy_runs"])]
+               + [(recipes.ou_run, kw) for kw in last_args.values()]
                + [(recipes.flow_1d_run, kw) for kw in far_args.values()])
 
 
@@ -172,6 +179,36 @@ if (by_seed["stopping rule (≤ ×4)"] == by_seed["iterations ×4"]).all():
     display(Markdown("The stopping rule's runs equal the 4×-iteration runs exactly on every "
                      "seed: on this step it never ended training early."))
 
+# %% [markdown]
+# ## The benchmark's hardest cell with larger batches
+#
+# The largest $d$ of {doc}`ou_benchmark` at its own times and runs, (a) above its paired level
+# (median [95 % band] over runs, decades): the page default, the whole batch twice as large, and
+# a separate potential batch eight times as large (the map's batch unchanged;
+# `sjko.ou_pages.last_cell_variants`). "time per iteration ×" is measured on this machine when
+# the page runs: the three configurations interleaved in one process
+# (`sjko.ou_pages.iteration_seconds`), so the ratio does not depend on the session the runs were
+# stored in.
+
+# %% tags=["remove-input"]
+last_rows = []
+for (name, run), kw in last_args.items():
+    r = recipes.ou_run(**kw)
+    STORED.append(r)
+    level = ou_pages.paired_level(LAST_D, run, kw["n_eval"])
+    last_rows.append({"configuration": name, "run": run, "train s": r.metrics["train_seconds"],
+                      **{f"t = {t}": r.metrics["times"][str(t)]["solver"] - level
+                         for t in P["times"]}})
+last = pd.DataFrame(last_rows)
+per_iteration = ou_pages.iteration_seconds(
+    {name: cfg.replace(width=ou_pages.width_for(P, LAST_D)) for name, cfg in LAST.items()},
+    LAST_D, iters=P["timing_iters"])
+last_table = pd.DataFrame({name: {
+    **{f"t = {t}": report.median_band(g[f"t = {t}"]) for t in P["times"]},
+    "time per iteration ×": f"{per_iteration[name] / per_iteration['page default']:.1f}"}
+    for name, g in last.groupby("configuration", sort=False)}).T
+display(last_table)
+
 # %% tags=["remove-cell"]
 for name in REMEDIES:
     g = remedies[remedies.remedy == name]
@@ -194,6 +231,16 @@ for eps, key in ((1e-4, "4"), (1e-6, "6")):
     report.glue(f"far_unseen_expected_{key}", f"{eps * far_draws:.1f}")
     report.glue(f"far_unseen_expected_{key}_potential", f"{eps * far_draws_potential:.1f}")
 report.glue("far_draws", f"{far_draws:,}")
+
+report.glue("ou_last_d", f"{LAST_D}")
+for name, key in (("page default", "default"), ("batch ×2", "batch"),
+                  ("potential batch ×8", "potential")):
+    g = last[last.configuration == name]
+    for tk, t in zip("AB", P["times"]):
+        report.glue(f"ou_last_{key}_t{tk}", f"{g[f't = {t}'].median():.2f}")
+    report.glue(f"ou_last_{key}_time", last_table.loc[name, "time per iteration ×"])
+extra = last[last.configuration != "page default"]  # the default's runs are the benchmark's
+report.glue("ou_last_core_minutes", f"{extra['train s'].sum() / 60:.0f}")
 
 rerun_note, rerun = report.rerun_summary("ou_remedies", profile)
 for key, value in rerun.items():

@@ -18,15 +18,18 @@ from .config import SJKOConfig
 #: per stored grid, ``n_real`` held-out digits in the sanity table, ``epochs`` of the classifier;
 #: ``long``: the longer-training section (``long_N`` iterations in every step after the first):
 #: "train" its runs, "load" them only if stored (``scripts/images-long`` trains them; they are
-#: not part of the profile's hour) or "skip" it.
+#: not part of the profile's hour) or "skip" it; ``long_profiles``: the profiles whose
+#: :func:`long_calls` it shows (:func:`long_budgets`).
 PROFILES = {
     "smoke": dict(n_real=1000, epochs=1, K=2, N0=4, N=2, batch=16, seeds=(0,), n=64, grid=16,
-                  long="train", long_N=3),
+                  long="train", long_N=3, long_profiles=("smoke",)),
     "quick": dict(n_real=1000, epochs=10, K=4, N0=3000, N=1000, batch=64, seeds=(0, 1, 2),
-                  n=1000, grid=36, long="load", long_N=2000),
+                  n=1000, grid=36, long="load", long_N=2000, long_profiles=("quick", "full")),
     "full": dict(n_real=1000, epochs=10, K=8, N0=6000, N=2000, batch=64, seeds=(0, 1, 2),
-                 n=1000, grid=36, long="skip", long_N=2000),
+                 n=1000, grid=36, long="skip", long_N=2000, long_profiles=()),
 }
+#: Glue-key stem of each budget of the longer-training section (``img_<stem>_...``).
+LONG_GLUE = {"smoke": "long", "quick": "long", "full": "full"}
 #: The methods of the longer-training section (:func:`long_calls`).
 LONG_METHODS = ("S-JKO", "source-fixed UOTM")
 #: Image dimension of the 28x28 digits: the textbook preset's step is d h.
@@ -91,6 +94,13 @@ def long_calls(P: dict) -> dict[tuple[str, int], dict]:
     everything else as the profile's runs."""
     calls = run_calls({**P, "N": P["long_N"]})
     return {key: args for key, args in calls.items() if key[0] in LONG_METHODS}
+
+
+def long_budgets(P: dict) -> dict[str, dict[tuple[str, int], dict]]:
+    """The longer-training section's budgets: profile name -> its :func:`long_calls`. The full
+    profile's ``long_N`` is its own ``N``, so its entry is the full profile's own S-JKO and
+    source-fixed UOTM runs (K = 8, 20 000 iterations)."""
+    return {name: long_calls(profile(name)) for name in P["long_profiles"]}
 
 
 def last_step(metrics: dict, kind: str) -> dict:

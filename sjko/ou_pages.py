@@ -20,19 +20,20 @@ from .samplers import StandardNormal
 
 #: Run profiles. ``late``: (k, N') -- JKO steps k+1, k+2, ... take N' iterations instead of N;
 #: ``width_small``: network width for d <= ``small_d`` (narrower networks where the problem is
-#: easy); ``remedy_*``: the remedy table; ``*1d``, ``cells``, ``seeds1d``: the 1-D sections.
+#: easy); ``remedy_*``: the remedy table; ``*1d``, ``cells``, ``seeds1d``: the 1-D sections;
+#: ``timing_iters``: iterations per timing of :func:`iteration_seconds` on the remedies page.
 PROFILES = {
     "smoke": dict(dims=[1, 2], runs=2, times=[0.1, 0.15], N=5, late=(1, 3), width=16, small_d=1,
                   width_small=8, particles=2000, remedy_dims=[2], remedy_runs=2, remedy_N=5,
-                  N1d=5, K1d=2, cells=40, seeds1d=[0]),
+                  N1d=5, K1d=2, cells=40, seeds1d=[0], timing_iters=3),
     "quick": dict(dims=list(range(1, 13)), runs=5, times=[0.5, 0.9], N=300, late=(5, 150),
                   width=64, small_d=4, width_small=32, particles=50_000,
                   remedy_dims=[2, 4, 8, 12], remedy_runs=2, remedy_N=300, N1d=400, K1d=4,
-                  cells=200, seeds1d=[0, 1, 2]),
+                  cells=200, seeds1d=[0, 1, 2], timing_iters=100),
     "full": dict(dims=list(range(1, 13)), runs=15, times=[0.5, 0.9], N=1000, late=None,
                  width=128, small_d=0, width_small=128, particles=50_000,
                  remedy_dims=[2, 4, 8, 12], remedy_runs=2, remedy_N=1000, N1d=1000, K1d=4,
-                 cells=300, seeds1d=[0, 1, 2]),
+                 cells=300, seeds1d=[0, 1, 2], timing_iters=100),
 }
 N_EVAL = 8192  # samples per score: the evaluation size of Mokrov et al.'s JKO-ICNN runs
 #: :func:`sjko.recipes.ou_run` scores run r on ``Flow.sample(n_eval, step=k, seed=EVAL_SEED + r)``:
@@ -66,6 +67,15 @@ def page_default(P: dict) -> SJKOConfig:
     and a learned quadratic term in the potential -- chosen on the remedies page."""
     return semi_dual(P).replace(potential_loss="logistic", lr_potential=3e-3,
                                 network="residual-quadratic")
+
+
+def last_cell_variants(P: dict) -> dict[str, SJKOConfig]:
+    """The page default and two larger batches for the benchmark's largest d (companion): the
+    whole batch twice as large, or a separate potential batch eight times as large (the map's
+    batch unchanged). Run on the remedies page at the protocol's times."""
+    base = page_default(P)
+    return {"page default": base, "batch ×2": base.replace(batch_size=2 * base.batch_size),
+            "potential batch ×8": base.replace(potential_batch_size=8 * base.batch_size)}
 
 
 def width_for(P: dict, d: int) -> int:
@@ -128,3 +138,23 @@ def level_spread(d: int, n: int = N_EVAL, draws: int = 400, seed: int = 0) -> np
     mu = ref.Gaussian.of(np.zeros(d), np.eye(d))
     vals = np.array([ref.sample_symmetric_kl(mu.sample(n, rng), mu) for _ in range(draws)])
     return np.log10(vals) - np.log10(vals.mean())
+
+
+def iteration_seconds(configs: dict[str, SJKOConfig], d: int, iters: int = 50,
+                      repeats: int = 3) -> dict[str, float]:
+    """Median wall time of one training iteration of each configuration on OU problem (d, 0), in
+    this process, the configurations interleaved so that they share the machine's state: for
+    time ratios measured in one run (never a threshold)."""
+    from .bench import time_iterations
+    from .recipes import gaussian_sampler, ou_problem
+    from .train import Trainer
+
+    A, b = ou_problem(d, 0)
+    target = gaussian_sampler(ref.Gaussian.of(b, np.linalg.inv(A)))
+    trainers = {name: Trainer(target, cfg.replace(K=1), None, None, None)
+                for name, cfg in configs.items()}
+    times: dict[str, list[float]] = {name: [] for name in configs}
+    for _ in range(repeats):
+        for name, trainer in trainers.items():
+            times[name].append(time_iterations(trainer, iters))
+    return {name: float(np.median(t)) for name, t in times.items()}

@@ -20,6 +20,18 @@ def mean_std(values: Iterable[float], digits: int = 2) -> str:
     return f"{v.mean():.{digits}f} ± {v.std(ddof=1):.{digits}f}"
 
 
+def band(values: Iterable[float]) -> tuple[float, float, float]:
+    """Median and 95 % band (2.5 and 97.5 percentiles) over runs."""
+    v = np.asarray(list(values), dtype=float)
+    return float(np.median(v)), float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))
+
+
+def median_band(values: Iterable[float], digits: int = 2) -> str:
+    """'m [lo, hi]': median and 95 % band over runs (:func:`band`)."""
+    m, lo, hi = band(values)
+    return f"{m:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
 def summary_table(df: pd.DataFrame, by: Sequence[str], metrics: Sequence[str],
                   digits: int = 2) -> pd.DataFrame:
     """Group rows (one per seed) by ``by`` and format every metric as mean ± std."""

@@ -42,6 +42,21 @@ def test_long_calls_change_only_the_later_steps_iterations(name):
             {k: v for k, v in page[key].items() if k != "config"}
 
 
+def test_long_budgets_name_the_full_profiles_own_runs():
+    """The quick page's longer section shows its own longer runs and the full profile's S-JKO
+    and source-fixed UOTM runs, exactly as that profile trains them; each budget has a glue
+    stem."""
+    budgets = image_pages.long_budgets(image_pages.profile("quick"))
+    full = image_pages.profile("full")
+    assert list(budgets) == ["quick", "full"]
+    assert budgets["quick"] == image_pages.long_calls(image_pages.profile("quick"))
+    assert budgets["full"] == {key: args for key, args in image_pages.run_calls(full).items()
+                               if key[0] in image_pages.LONG_METHODS}
+    assert image_pages.long_budgets(full) == {}
+    assert all(name in image_pages.LONG_GLUE for P in image_pages.PROFILES.values()
+               for name in P["long_profiles"])
+
+
 def test_seeds_passing_counts_each_part_of_the_rule():
     good = {"pixel_precision": 0.9, "feature_precision": 0.9, "feature_recall": 0.9,
             "copy_share": 0.0, "share_min": 0.09, "share_max": 0.11}

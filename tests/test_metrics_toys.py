@@ -86,3 +86,9 @@ def test_mmd():
     a, b = torch.randn(400, 2, generator=g), torch.randn(400, 2, generator=g)
     assert abs(mmd(a, b)) < 0.01
     assert mmd(a, b + 1.0) > 0.1
+
+
+def test_median_band_is_the_median_and_the_central_95_percent():
+    values = np.arange(201, dtype=float)  # percentiles 2.5 and 97.5 fall on 5 and 195
+    assert report.band(values) == (100.0, 5.0, 195.0)
+    assert report.median_band(values / 100, digits=2) == "1.00 [0.05, 1.95]"

@@ -91,3 +91,20 @@ def test_level_spread_follows_the_chi_square_of_the_fitted_parameters(d):
     for q in (0.25, 0.5, 0.9, 0.975):
         expected = np.log10(chi2.ppf(q, p) / p)
         assert np.quantile(spread, q) == pytest.approx(expected, abs=0.05 if d == 1 else 0.03)
+
+
+def test_last_cell_variants_change_only_the_batches():
+    P = ou_pages.profile("quick")
+    variants = ou_pages.last_cell_variants(P)
+    base = variants["page default"]
+    assert base == ou_pages.page_default(P)
+    assert variants["batch ×2"] == base.replace(batch_size=2 * base.batch_size)
+    assert variants["potential batch ×8"] == base.replace(potential_batch_size=8 * base.batch_size)
+
+
+def test_iteration_seconds_times_every_configuration():
+    P = ou_pages.profile("smoke")
+    configs = {name: cfg.replace(width=8)
+               for name, cfg in ou_pages.last_cell_variants(P).items()}
+    seconds = ou_pages.iteration_seconds(configs, d=2, iters=2, repeats=1)
+    assert list(seconds) == list(configs) and all(s > 0 for s in seconds.values())

@@ -336,9 +336,9 @@ if long_metrics:
     BY_BUDGET = {f"{budget:,} iterations": {n: metrics[n] for n in image_pages.LONG_METHODS},
                  **{f"{long_iters[b]:,} iterations": by_method
                     for b, by_method in long_metrics.items()}}
-    display(pd.DataFrame({(name, label): rule_row(by_seed)
-                          for label, by_method in BY_BUDGET.items()
-                          for name, by_seed in by_method.items()}).T.sort_index())
+    display(pd.DataFrame({(name, label): rule_row(BY_BUDGET[label][name])
+                          for name in image_pages.LONG_METHODS for label in BY_BUDGET
+                          if name in BY_BUDGET[label]}).T)
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.0))
     width = 0.6 / len(BY_BUDGET)
     for ax, col in zip(axes, ("share_min", "share_max", "feature_fd")):
@@ -359,7 +359,8 @@ if long_metrics:
     for b, stored in long_all.items():
         note, _ = report.rerun_summary("images_long", b, f"scripts/images-long {b}")
         display(Markdown(f"**Cost, {long_iters[b]:,} iterations:** the {len(stored)} stored runs "
-                         f"took {LONG_COST[b]:.0f} core-minutes (their records). {note}"))
+                         f"took {LONG_COST[b]:.0f} min in all (the sum of their records' wall "
+                         f"times, which counts a core shared with other runs in full). {note}"))
     panels = [(b, name, by_seed) for b, by_method in long_runs.items()
               for name, by_seed in by_method.items()]
     fig, axes = plt.subplots(1, len(panels), figsize=(3.1 * len(panels), 3.4), squeeze=False)

@@ -98,6 +98,17 @@ def ou_args(d: int, run: int, config: sjko.SJKOConfig) -> dict:
     return ou_pages.ou_args(P, d, run, config)
 
 
+def finish_panels(fig, axes, ylabel: str, file: str) -> None:
+    """Label one row of panels over d (one per reported time) and save the figure."""
+    for ax, t in zip(axes[0], P["times"]):
+        ax.set_xlabel("dimension d")
+        ax.set_title(f"t = {t}")
+    axes[0][0].set_ylabel(ylabel)
+    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
+    fig.tight_layout()
+    plotting.save(fig, res.file(file))
+
+
 # %% tags=["remove-cell"]
 # every run of this page, one single-thread process per core, into the result cache; the
 # longest first (the wide networks), so that the two processes finish together
@@ -157,12 +168,7 @@ for ax, t in zip(axes[0], P["times"]):
     ds = [d for d in P["dims"] if d in sj]
     ax.plot(ds, [sj[d] for d in ds], ls=":", color="0.3", marker="+",
             label="S-JKO, paper (density-based; not like-for-like)")
-    ax.set_xlabel("dimension d")
-    ax.set_title(f"t = {t}")
-axes[0][0].set_ylabel("log10 SymKL (Gaussian fit, 8192 samples)")
-axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
-fig.tight_layout()
-plotting.save(fig, res.file("ou_quantities_vs_d.png"))
+finish_panels(fig, axes, "log10 SymKL (Gaussian fit, 8192 samples)", "ou_quantities_vs_d.png")
 
 # %% tags=["remove-input"]
 icnn_budget = paper.JKO_ICNN_OU_BUDGET
@@ -204,12 +210,7 @@ for ax, t in zip(axes[0], P["times"]):
                     ms=3, capsize=2, lw=1, color=plotting.PALETTE[i], label=label)
     ax.axhline(0.5, color="0.4", ls=":", lw=1, label="goal: half a decade")
     ax.axhline(0.0, color="0.6", lw=0.6)
-    ax.set_xlabel("dimension d")
-    ax.set_title(f"t = {t}")
-axes[0][0].set_ylabel("decades above the level")
-axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
-fig.tight_layout()
-plotting.save(fig, res.file("ou_above_level.png"))
+finish_panels(fig, axes, "decades above the level", "ou_above_level.png")
 above = pd.DataFrame({(f"t = {t}", name): [report.median_band(df[(df.t == t) & (df.d == d)][key])
                                            for d in P["dims"]]
                       for t in P["times"] for key, name in (("above level", "paired level"),

@@ -239,6 +239,11 @@ for name, key in (("page default", "default"), ("batch ×2", "batch"),
     for tk, t in zip("AB", P["times"]):
         report.glue(f"ou_last_{key}_t{tk}", f"{g[f't = {t}'].median():.2f}")
     report.glue(f"ou_last_{key}_time", last_table.loc[name, "time per iteration ×"])
+    # wall minutes it would add to the benchmark's rerun (two processes) at this d alone:
+    # the default's training time there, scaled by the measured ratio
+    ratio = per_iteration[name] / per_iteration["page default"]
+    default_minutes = last[last.configuration == "page default"]["train s"].sum() / 60
+    report.glue(f"ou_last_{key}_extra_wall", f"{(ratio - 1) * default_minutes / 2:.0f}")
 extra = last[last.configuration != "page default"]  # the default's runs are the benchmark's
 report.glue("ou_last_core_minutes", f"{extra['train s'].sum() / 60:.0f}")
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from .experiments import (REPO_ROOT, ResultMissing, code_fingerprint, force_from_env,
-                          results_root)
+                          load_only_from_env, results_root)
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 OUTPUT_DIR = REPO_ROOT / "book" / "results"
@@ -113,7 +113,8 @@ def execute(name: str, profile: str, force: bool, notebook_dir: Path, output_dir
         present(partial)
         os.replace(partial, out)
     seconds, after = time.perf_counter() - start, stored_runs()
-    if after > before:
+    # under SJKO_LOAD_ONLY the notebook trained nothing: new runs are another process's
+    if after > before and not load_only_from_env():
         record_timing(name, profile, seconds, before, after, processes())
     return seconds
 

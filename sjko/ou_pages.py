@@ -143,8 +143,9 @@ def level_spread(d: int, n: int = N_EVAL, draws: int = 400, seed: int = 0) -> np
 def iteration_seconds(configs: dict[str, SJKOConfig], d: int, iters: int = 50,
                       repeats: int = 3) -> dict[str, float]:
     """Median wall time of one training iteration of each configuration on OU problem (d, 0), in
-    this process, the configurations interleaved so that they share the machine's state: for
-    time ratios measured in one run (never a threshold)."""
+    this process on one thread (as the pages' runs train), the configurations interleaved so
+    that they share the machine's state: for time ratios measured in one run (never a
+    threshold)."""
     from .bench import time_iterations
     from .recipes import gaussian_sampler, ou_problem
     from .train import Trainer
@@ -154,7 +155,12 @@ def iteration_seconds(configs: dict[str, SJKOConfig], d: int, iters: int = 50,
     trainers = {name: Trainer(target, cfg.replace(K=1), None, None, None)
                 for name, cfg in configs.items()}
     times: dict[str, list[float]] = {name: [] for name in configs}
-    for _ in range(repeats):
-        for name, trainer in trainers.items():
-            times[name].append(time_iterations(trainer, iters))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for _ in range(repeats):
+            for name, trainer in trainers.items():
+                times[name].append(time_iterations(trainer, iters))
+    finally:
+        torch.set_num_threads(threads)
     return {name: float(np.median(t)) for name, t in times.items()}

@@ -79,6 +79,14 @@ def test_one_notebook_gets_every_core_and_several_share_them(monkeypatch, tmp_pa
     assert seen == [share] * len(names)
 
 
+def _page_dir(tmp_path):
+    """A notebook folder with one trivial page, ``page``."""
+    nb_dir = tmp_path / "nbs"
+    nb_dir.mkdir()
+    (nb_dir / "page.py").write_text("# %%\nx = 1\n")
+    return nb_dir
+
+
 @pytest.mark.parametrize("trains", [True, False])
 def test_a_notebook_that_trains_leaves_a_timing_record(results, tmp_path, monkeypatch, trains):
     import shutil
@@ -92,11 +100,8 @@ def test_a_notebook_that_trains_leaves_a_timing_record(results, tmp_path, monkey
 
     monkeypatch.setattr(papermill, "execute_notebook", fake_execute)
     monkeypatch.setenv("SJKO_PROCESSES", "2")
-    nb_dir = tmp_path / "nbs"
-    nb_dir.mkdir()
-    (nb_dir / "page.py").write_text("# %%\nx = 1\n")
     _stored_pid(1)  # one run already stored
-    seconds = batch.execute("page", "quick", False, nb_dir, tmp_path / "out")
+    seconds = batch.execute("page", "quick", False, _page_dir(tmp_path), tmp_path / "out")
     timing = report.batch_timing("page", "quick")
     note, glued = report.rerun_summary("page", "quick")
     if not trains:
@@ -136,3 +141,23 @@ def test_a_notebook_starts_after_those_it_waits_for(monkeypatch, tmp_path):
     assert at["start", "toy"] < at["end", "images"]  # the others do not wait
     assert at["start", batch.LAST] > max(at["end", n] for n in names[:-1])
     assert batch.waits_for("images_inception", ["images_inception"]) == set()  # alone: no wait
+
+
+def test_a_load_only_rerun_leaves_no_record_when_another_process_stores_runs(results, tmp_path,
+                                                                            monkeypatch):
+    """Under SJKO_LOAD_ONLY the notebook trains nothing: runs that land meanwhile (another
+    process's) must not be recorded as this page's cost."""
+    import shutil
+
+    import papermill
+
+    def fake_execute(inp, out, **kw):  # another process stores a run during the execution
+        with monkeypatch.context() as other_process:
+            other_process.delenv("SJKO_LOAD_ONLY")
+            _stored_pid(7)
+        shutil.copy(inp, out)
+
+    monkeypatch.setattr(papermill, "execute_notebook", fake_execute)
+    monkeypatch.setenv("SJKO_LOAD_ONLY", "1")
+    batch.execute("page", "quick", False, _page_dir(tmp_path), tmp_path / "out")
+    assert report.batch_timing("page", "quick") is None

@@ -108,3 +108,12 @@ def test_iteration_seconds_times_every_configuration():
                for name, cfg in ou_pages.last_cell_variants(P).items()}
     seconds = ou_pages.iteration_seconds(configs, d=2, iters=2, repeats=1)
     assert list(seconds) == list(configs) and all(s > 0 for s in seconds.values())
+
+
+def test_iteration_seconds_restores_the_thread_count():
+    import torch
+
+    before = torch.get_num_threads()
+    cfg = ou_pages.page_default(ou_pages.profile("smoke")).replace(width=8)
+    ou_pages.iteration_seconds({"a": cfg}, d=1, iters=1, repeats=1)
+    assert torch.get_num_threads() == before

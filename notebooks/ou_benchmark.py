@@ -223,7 +223,7 @@ low = df[df.d == d_min]
 step_gap = np.concatenate([np.abs(np.array(s) - lv) for s, lv in
                            zip(low["by_step"], low["paired level"])])
 display(Markdown(
-    f"At $d={d_min}$ the learned flow scores what the exact chain scores on the same draws: the "
+    f"At d = {d_min} the learned flow scores what the exact chain scores on the same draws: the "
     f"median gap to the paired level over every JKO step of every run is "
     f"{np.median(step_gap):.2f} decades, while the mean level lies "
     f"{report.median_band(low['solver_floor'] - low['paired level'])} decades (median [band] "

@@ -503,8 +503,7 @@ bounds = {name: lo if lo is not None else hi for name, lo, hi in quality.RULE}
 report.glue("img_share_band",
             f"{100 * bounds['share_min']:.0f}–{100 * bounds['share_max']:.0f} %")
 # the longer-training section: every glue stem, "not computed" where the budget is not shown
-for stem in sorted(set(image_pages.LONG_GLUE.values())):
-    b = next((b for b in LONG_BUDGETS if image_pages.LONG_GLUE[b] == stem), None)
+for stem, b in image_pages.glue_budgets(P).items():
     by_method = long_metrics.get(b, {})
     report.glue(f"img_{stem}_budget", f"{long_iters[b]:,}" if b else "not computed (profile)")
     for name in image_pages.LONG_METHODS:

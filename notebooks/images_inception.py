@@ -204,8 +204,7 @@ for name, key in image_pages.GLUE_KEYS.items():
 report.glue("imgfid_real", f"{cases['real held-out']:.1f}" if sanity is not None
             else "not computed (profile)")
 report.glue("imgfid_separation", SEPARATION)
-for stem in sorted(set(image_pages.LONG_GLUE.values())):  # the longer runs, where shown
-    b = next((b for b in LONG_BUDGETS if image_pages.LONG_GLUE[b] == stem), None)
+for stem, b in image_pages.glue_budgets(P).items():  # the longer runs, where shown
     for name in image_pages.LONG_METHODS:
         values = image_pages.seed_values(long_by_method.get(b, {}).get(name, {}),
                                          "inception_fid")

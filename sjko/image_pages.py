@@ -103,6 +103,13 @@ def long_budgets(P: dict) -> dict[str, dict[tuple[str, int], dict]]:
     return {name: long_calls(profile(name)) for name in P["long_profiles"]}
 
 
+def glue_budgets(P: dict) -> dict[str, Optional[str]]:
+    """Every glue stem of :data:`LONG_GLUE` -> the budget of ``P`` it names (None where the
+    profile does not show it: its keys are glued as "not computed")."""
+    return {stem: next((b for b in P["long_profiles"] if LONG_GLUE[b] == stem), None)
+            for stem in sorted(set(LONG_GLUE.values()))}
+
+
 def last_step(metrics: dict, kind: str) -> dict:
     """Scores of a run's last JKO step's scored samples: ``kind`` "sampling" (EMA) or "raw"."""
     steps = metrics.get("steps", {})

@@ -53,6 +53,9 @@ def test_long_budgets_name_the_full_profiles_own_runs():
     assert budgets["full"] == {key: args for key, args in image_pages.run_calls(full).items()
                                if key[0] in image_pages.LONG_METHODS}
     assert image_pages.long_budgets(full) == {}
+    assert image_pages.glue_budgets(image_pages.profile("quick")) == {"full": "full",
+                                                                     "long": "quick"}
+    assert image_pages.glue_budgets(full) == {"full": None, "long": None}
     assert all(name in image_pages.LONG_GLUE for P in image_pages.PROFILES.values()
                for name in P["long_profiles"])
 

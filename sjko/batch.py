@@ -11,7 +11,9 @@ naming the notebook and the error.
 A notebook whose execution trained at least one run leaves a timing record,
 ``<results>/batch/<name>-<profile>.json`` (:func:`record_timing`): its wall time, the processes
 it had, how many runs it computed and how many were already stored. The page reads it back
-(``sjko.report.batch_timing``) to state what a rerun from an empty result root costs.
+(``sjko.report.batch_timing``) to state what a rerun from an empty result root costs. When a
+page's configuration changes, :func:`mark_superseded` keeps its record but says why it no longer
+times the page; the page then reports it as the cost of an earlier configuration.
 """
 from __future__ import annotations
 
@@ -82,6 +84,19 @@ def record_timing(name: str, profile: str, wall_seconds: float, runs_before: int
         "processes": processes, "cpu_count": os.cpu_count(),
         "host": platform.node(), "date": datetime.datetime.now(datetime.timezone.utc)
         .isoformat(timespec="seconds")}, indent=1) + "\n")
+    return path
+
+
+def mark_superseded(name: str, profile: str, why: str, root: Optional[Path] = None) -> Path:
+    """Mark notebook ``name``'s timing record for ``profile`` as the cost of an earlier
+    configuration (``why``: what changed); the next execution that trains runs replaces it."""
+    path = timing_file(name, profile, root)
+    if not path.is_file():
+        raise FileNotFoundError(f"no timing record of {name!r} for profile {profile!r} at {path}")
+    if not why.strip():
+        raise ValueError("say what changed: why must not be empty")
+    record = json.loads(path.read_text())
+    path.write_text(json.dumps({**record, "superseded": why.strip()}, indent=1) + "\n")
     return path
 
 

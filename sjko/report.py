@@ -94,20 +94,35 @@ def batch_timing(name: str, profile: str) -> Optional[dict]:
 def rerun_summary(name: str, profile: str, tool: str = "sjko.batch"
                   ) -> tuple[str, dict[str, str]]:
     """A sentence for the Reproduce box on the last timed rerun of notebook ``name`` in
-    ``profile`` (:func:`batch_timing`), and its minutes, processes and runs as strings for glue
-    ("not measured" when no record is stored). ``tool``: what wrote the record."""
+    ``profile`` (:func:`batch_timing`), and for glue: its minutes, processes and runs as strings
+    ("not measured" when no record is stored, or when the record times an earlier configuration:
+    ``sjko.batch.mark_superseded``) and ``sentence``, a predicate for prose ("took 39 min wall
+    ..."). ``tool``: what wrote the record."""
     timing = batch_timing(name, profile)
+    unmeasured = dict(minutes="not measured", processes="–", runs="–")
     if timing is None:
         return ("No timed rerun of this profile is stored.",
-                dict(minutes="not measured", processes="–", runs="–"))
-    rerun = dict(minutes=f"{timing['wall_seconds'] / 60:.0f}", processes=f"{timing['processes']}",
+                {**unmeasured, "sentence": "has no timed rerun stored"})
+    minutes = f"{timing['wall_seconds'] / 60:.0f}"
+    when = f"{timing['date'][:10]}, {tool}"
+    scratch = timing["runs_before"] == 0
+    done = (f"{minutes} min wall with {timing['processes']} single-thread processes on "
+            f"{timing['cpu_count']} cores; it computed {timing['runs_computed']} runs and found "
+            f"{timing['runs_before']} already stored"
+            + (" (an empty result root: from scratch)" if scratch else ""))
+    if timing.get("superseded"):
+        return (f"Not yet timed in its current configuration. The last timed rerun ({when}) was "
+                f"of an earlier one ({timing['superseded']}): {done}.",
+                {**unmeasured, "sentence": f"is not yet timed in its current configuration (the "
+                                           f"last timed rerun, {when}, of an earlier one: "
+                                           f"{minutes} min)"})
+    rerun = dict(minutes=minutes, processes=f"{timing['processes']}",
                  runs=f"{timing['runs_computed']}")
-    scratch = " (an empty result root: from scratch)" if timing["runs_before"] == 0 else ""
-    note = (f"Last timed rerun ({timing['date'][:10]}, {tool}): {rerun['minutes']} min wall "
-            f"with {rerun['processes']} single-thread processes on {timing['cpu_count']} cores; "
-            f"it computed {rerun['runs']} runs and found {timing['runs_before']} already "
-            f"stored{scratch}.")
-    return note, rerun
+    where = "from an empty result root" if scratch else (
+        f"computing {timing['runs_computed']} runs with {timing['runs_before']} already stored")
+    rerun["sentence"] = (f"took {minutes} min wall {where} on {timing['processes']} "
+                         f"single-thread processes ({when})")
+    return f"Last timed rerun ({when}): {done}.", rerun
 
 
 def toy_scores(x, toy_name: str, target, noise_level: float) -> dict:

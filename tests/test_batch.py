@@ -111,10 +111,36 @@ def test_a_notebook_that_trains_leaves_a_timing_record(results, tmp_path, monkey
     assert timing["runs_before"] == 1 and timing["runs_computed"] == 1
     assert timing["processes"] == 2 and timing["profile"] == "quick"
     assert timing["wall_seconds"] == round(seconds, 1)
-    assert glued == dict(minutes=f"{seconds / 60:.0f}", processes="2", runs="1")
+    assert {k: glued[k] for k in ("minutes", "processes", "runs")} == dict(
+        minutes=f"{seconds / 60:.0f}", processes="2", runs="1")
     assert "found 1 already stored." in note  # not "from scratch": one run was there
     assert ", sjko.batch):" in note  # the default tool that wrote the record
     assert ", scripts/x):" in report.rerun_summary("page", "quick", "scripts/x")[0]
+    assert glued["sentence"].startswith(f"took {seconds / 60:.0f} min wall computing 1 runs "
+                                        "with 1 already stored on 2 single-thread processes")
+
+
+def test_a_superseded_record_is_reported_as_an_earlier_configuration(results):
+    batch.record_timing("page", "quick", 2400.0, 0, 150, 2)
+    assert report.rerun_summary("page", "quick")[1]["sentence"].startswith(
+        "took 40 min wall from an empty result root on 2 single-thread processes")
+    batch.mark_superseded("page", "quick", "d = 12 now uses a larger potential batch")
+    note, glued = report.rerun_summary("page", "quick")
+    assert glued["minutes"] == "not measured"
+    assert glued["processes"] == "–" and glued["runs"] == "–"
+    assert note.startswith("Not yet timed in its current configuration")
+    assert "(d = 12 now uses a larger potential batch): 40 min wall" in note
+    assert "of an earlier one: 40 min)" in glued["sentence"]
+    batch.record_timing("page", "quick", 1800.0, 0, 150, 2)  # the next timed rerun replaces it
+    assert report.rerun_summary("page", "quick")[1]["minutes"] == "30"
+
+
+def test_marking_needs_a_record_and_a_reason(results):
+    with pytest.raises(FileNotFoundError, match="no timing record of 'page'"):
+        batch.mark_superseded("page", "quick", "anything")
+    batch.record_timing("page", "quick", 60.0, 0, 1, 2)
+    with pytest.raises(ValueError, match="say what changed"):
+        batch.mark_superseded("page", "quick", "  ")
 
 
 def test_a_notebook_starts_after_those_it_waits_for(monkeypatch, tmp_path):

@@ -96,10 +96,37 @@ def test_level_spread_follows_the_chi_square_of_the_fitted_parameters(d):
 def test_last_cell_variants_change_only_the_batches():
     P = ou_pages.profile("quick")
     variants = ou_pages.last_cell_variants(P)
-    base = variants["page default"]
+    base = variants["base"]
     assert base == ou_pages.page_default(P)
     assert variants["batch ×2"] == base.replace(batch_size=2 * base.batch_size)
     assert variants["potential batch ×8"] == base.replace(potential_batch_size=8 * base.batch_size)
+
+
+@pytest.mark.parametrize("name", ["smoke", "quick", "full"])
+def test_benchmark_config_adds_the_potential_batch_from_large_d_on(name):
+    P = ou_pages.profile(name)
+    base = ou_pages.page_default(P)
+    for d in range(1, P["large_d"]):
+        assert ou_pages.benchmark_config(P, d) == base
+    big = ou_pages.benchmark_config(P, P["large_d"])
+    assert big == base.replace(potential_batch_size=P["potential_factor"] * base.batch_size)
+    assert ou_pages.benchmark_config(P, P["large_d"] + 1) == big
+
+
+def test_the_benchmark_shares_its_largest_d_runs_with_the_remedies_page():
+    """The remedies page's last section trains the benchmark's own runs at the largest d: the
+    same run arguments, hence the same result-cache entries."""
+    P = ou_pages.profile("quick")
+    d = max(P["dims"])
+    chosen = ou_pages.last_cell_variants(P)[f"potential batch ×{P['potential_factor']}"]
+    for run in range(P["runs"]):
+        assert (ou_pages.ou_args(P, d, run, ou_pages.benchmark_config(P, d))
+                == ou_pages.ou_args(P, d, run, chosen))
+
+
+@pytest.mark.parametrize("name", ["quick", "full"])
+def test_euler_maruyama_simulates_the_particles_it_scores(name):
+    assert ou_pages.profile(name)["particles"] == ou_pages.N_EVAL
 
 
 def test_iteration_seconds_times_every_configuration():

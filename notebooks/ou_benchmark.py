@@ -428,6 +428,12 @@ plotting.save(fig, r.file("ou_1d_steps.png"))
 display(report.summary_table(d1, ["case", "divergence", "k"], ["mean_error", "std_error"], 3))
 
 # %% tags=["remove-cell"]
+def dims_above_goal(frame: pd.DataFrame, column: str) -> str:
+    """The d whose median of ``column`` exceeds the goal (half a decade), for prose."""
+    dims = [str(d) for d, v in frame.groupby("d")[column].median().items() if v > 0.5]
+    return f"d = {', '.join(dims)}" if dims else "none"
+
+
 for tk, t in zip("AB", P["times"]):  # A: first reported time, B: second (0.5 and 0.9)
     sub = df[df.t == t]
     report.glue(f"ou_t{tk}", f"{t}")
@@ -440,9 +446,7 @@ for tk, t in zip("AB", P["times"]):  # A: first reported time, B: second (0.5 an
     report.glue(f"ou_t{tk}_above_level_max_d", f"{sub.groupby('d')['above level'].median().max():.2f}")
     report.glue(f"ou_t{tk}_above_level_min_d", f"{sub.groupby('d')['above level'].median().min():.2f}")
     report.glue(f"ou_t{tk}_above_mean_level_median", f"{sub['above mean level'].median():.2f}")
-    report.glue(f"ou_t{tk}_goal_dims_mean", ", ".join(
-        str(d) for d, v in sub.groupby("d")["above mean level"].median().items() if v > 0.5)
-        or "none")
+    report.glue(f"ou_t{tk}_goal_dims_mean", dims_above_goal(sub, "above mean level"))
     for key in LABELS:
         for d in (min(P["dims"]), max(P["dims"])):
             report.glue(f"ou_t{tk}_d{d}_{key}", report.median_band(sub[sub.d == d][key]))
@@ -468,9 +472,7 @@ for tk, t in zip("AB", P["times"]):
         for key, col in (("semi", "semi"), ("logistic", "above level")):
             report.glue(f"ou_t{tk}_{key}_d{d}", f"{gd[col].median():.2f}" if len(gd)
                         else "not computed (profile)")
-    report.glue(f"ou_t{tk}_goal_dims", ", ".join(
-        str(d) for d, v in df[df.t == t].groupby("d")["above level"].median().items() if v > 0.5)
-        or "none")
+    report.glue(f"ou_t{tk}_goal_dims", dims_above_goal(df[df.t == t], "above level"))
 report.glue("ou_unseen_corr", f"{unseen_corr:.2f}")
 report.glue("ou_unseen_corr_logistic", f"{unseen_corr_logistic:.2f}")
 report.glue("ou_chi2_corr_logistic", f"{corr_logistic:.2f}")

@@ -89,7 +89,7 @@ def run_calls(P: dict) -> dict[tuple[str, int], dict]:
 
 
 def long_calls(P: dict) -> dict[tuple[str, int], dict]:
-    """:func:`run_calls` of the longer-training section: the :data:`LONG_METHODS` with every
+    """:func:`run_calls` of the longer-training section: the ``LONG_METHODS`` with every
     step after the first at ``P["long_N"]`` iterations (the one-step methods get the same total),
     everything else as the profile's runs."""
     calls = run_calls({**P, "N": P["long_N"]})
@@ -104,7 +104,7 @@ def long_budgets(P: dict) -> dict[str, dict[tuple[str, int], dict]]:
 
 
 def glue_budgets(P: dict) -> dict[str, Optional[str]]:
-    """Every glue stem of :data:`LONG_GLUE` -> the budget of ``P`` it names (None where the
+    """Every glue stem of ``LONG_GLUE`` -> the budget of ``P`` it names (None where the
     profile does not show it: its keys are glued as "not computed")."""
     return {stem: next((b for b in P["long_profiles"] if LONG_GLUE[b] == stem), None)
             for stem in sorted(set(LONG_GLUE.values()))}

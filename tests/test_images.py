@@ -410,3 +410,52 @@ def test_image_run_rejects_unknown_scores_and_digit_scores_off_mnist():
         recipe.image_run("mnist", 28, "tiny", cfg, score="is")
     with pytest.raises(ValueError, match="28x28 MNIST"):
         recipe.image_run("digits", 8, "tiny", cfg, score="digits")
+
+
+class _Interrupt(Exception):
+    pass
+
+
+def test_an_interrupted_image_run_resumes_to_the_same_result(tmp_path, monkeypatch):
+    """An image run killed mid-training resumes from its checkpoint when called again and stores
+    exactly what an uninterrupted run stores; an uninterrupted run stores exactly what training
+    without checkpoints gives (checkpointing changes nothing); the checkpoint is removed once the
+    run is stored."""
+    from sjko.images import recipe
+
+    cfg = sjko.SJKOConfig(K=2, h=0.1, iters_per_step=6, batch_size=8, nz=4, cost="mean",
+                          ema=0.9, checkpoint_every=5, seed=3)
+    args = dict(dataset="digits", size=8, preset="tiny", config=cfg, n_samples=16,
+                score="none", grid=4)
+    real_train = recipe.train
+
+    def stored(root: str, train) -> dict:
+        monkeypatch.setenv("SJKO_RESULTS", str(tmp_path / root))
+        monkeypatch.setattr(recipe, "train", train)
+        run = recipe.image_run(**args)
+        return {f.name: data.load_lossless(f) for f in sorted(run.path.glob("*.npz"))} | {
+            "metrics": run.metrics}
+
+    def cut_at(global_iteration: int):
+        def train(*a, callback, **kw):
+            def cb(event):
+                callback(event)
+                if event.global_iteration == global_iteration:
+                    raise _Interrupt
+            return real_train(*a, callback=cb, **kw)
+        return train
+
+    whole = stored("whole", real_train)
+    plain = stored("plain", lambda *a, checkpoint_dir, **kw: real_train(*a, **kw))
+    with pytest.raises(_Interrupt):
+        stored("cut", cut_at(9))  # step 2, iteration 3; last checkpoint: the end of step 1
+    (left,) = (tmp_path / "cut" / "images" / ".checkpoints").iterdir()
+    assert (left / "checkpoint.pt").is_file()
+    resumed = stored("cut", real_train)
+    assert not left.exists()
+    assert whole["metrics"]["resumed_from_iteration"] == 0
+    assert resumed["metrics"]["resumed_from_iteration"] == 6
+    for name in whole.keys() - {"metrics"}:
+        assert torch.equal(whole[name], plain[name]), name
+        assert torch.equal(whole[name], resumed[name]), name
+    assert len(whole) > 4  # samples, and the EMA and raw grid of every step

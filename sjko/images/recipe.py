@@ -1,6 +1,7 @@
 """Image experiments through :func:`sjko.train`, stored with :func:`sjko.experiments.run_or_load`."""
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 from typing import Optional
@@ -9,9 +10,9 @@ import numpy as np
 import torch
 
 from ..config import SJKOConfig
-from ..experiments import Result, results_root, run_or_load
+from ..experiments import Result, config_hash, results_root, run_or_load
 from ..networks import count_parameters
-from ..train import TrainingDiverged, train
+from ..train import TrainEvent, TrainingDiverged, train
 from . import data, fid, models
 
 
@@ -45,6 +46,15 @@ def load_target(name: str, size: int, root: Optional[str], data_batches: str
 SCORES = ("none", "fid", "digits")
 
 
+def checkpoint_folder(params: dict) -> Path:
+    """Where the image run with these parameters keeps its training checkpoint until it is
+    stored: ``results/images/.checkpoints/<hash>``, the run's own cache key, so that calling
+    :func:`image_run` again after an interruption resumes it (bit for bit on CPU:
+    :func:`sjko.train`) rather than starting over."""
+    key = config_hash("images", params, ("images",))
+    return results_root() / "images" / ".checkpoints" / key
+
+
 def image_run(dataset: str, size: int, preset: str, config: SJKOConfig, n_samples: int = 1000,
               score: str = "fid", grid: int = 64, data_root: Optional[str] = None,
               digit_epochs: int = 10) -> Result:
@@ -61,6 +71,11 @@ def image_run(dataset: str, size: int, preset: str, config: SJKOConfig, n_sample
     :func:`image_inception_fid`) or "none". A run whose loss becomes non-finite is stored as a
     result too:
     ``metrics["diverged"]`` says where.
+
+    Training checkpoints to :func:`checkpoint_folder` (at every step's end and every
+    ``config.checkpoint_every`` iterations); calling ``image_run`` again after an interruption
+    resumes there (``metrics["resumed_from_iteration"]``: the iterations done before this call,
+    0 for an uninterrupted run). The folder is removed once the run is complete.
     """
     if score not in SCORES:
         raise ValueError(f"score must be one of {SCORES}; got {score!r}")
@@ -79,15 +94,26 @@ def image_run(dataset: str, size: int, preset: str, config: SJKOConfig, n_sample
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
             T, v = models.build(preset, images.shape[1], images.shape[2], config.nz)
+        work = checkpoint_folder(params)
+        resumed = []  # iterations done before this call: 0 unless it resumed a checkpoint
+
+        def note_start(event: TrainEvent) -> None:
+            if not resumed:
+                resumed.append(event.global_iteration - 1)
+
         start = time.perf_counter()
         try:
-            flow = train(target, config, transport=T, potential=v, progress=False)
+            flow = train(target, config, transport=T, potential=v, checkpoint_dir=work,
+                         progress=False, callback=note_start)
         except TrainingDiverged as err:  # deterministic on CPU: the divergence is the result
+            shutil.rmtree(work, ignore_errors=True)
             return {"diverged": {"k": err.k, "iteration": err.iteration, "message": str(err)},
                     "train_seconds": time.perf_counter() - start}
         seconds = time.perf_counter() - start
+        done_before = resumed[0] if resumed else config.total_iterations
         metrics = {"train_seconds": seconds, "iterations": config.total_iterations,
-                   "iterations_per_second": config.total_iterations / seconds,
+                   "resumed_from_iteration": done_before,
+                   "iterations_per_second": (config.total_iterations - done_before) / seconds,
                    "map_parameters": count_parameters(T),
                    "potential_parameters": count_parameters(v), "n_data": len(images),
                    "steps": {}}
@@ -108,6 +134,7 @@ def image_run(dataset: str, size: int, preset: str, config: SJKOConfig, n_sample
             metrics["fid"] = fid.fid(samples, ref, inception, config.device)
         elif scorer is not None:
             metrics.update(scorer(samples))
+        shutil.rmtree(work, ignore_errors=True)  # the run is complete; the cache keeps it
         return metrics
 
     return run_or_load("images", params, compute, subpackages=("images",),

@@ -28,8 +28,8 @@ from .samplers import StandardNormal
 #: :func:`iteration_seconds` on the remedies page.
 PROFILES = {
     "smoke": dict(dims=[1, 2], runs=2, times=[0.1, 0.15], N=5, late=(1, 3), width=16, small_d=1,
-                  width_small=8, large_d=2, potential_factor=2, particles=2000, remedy_dims=[2], remedy_runs=2, remedy_N=5,
-                  N1d=5, K1d=2, cells=40, seeds1d=[0], timing_iters=3),
+                  width_small=8, large_d=2, potential_factor=2, particles=2000, remedy_dims=[2],
+                  remedy_runs=2, remedy_N=5, N1d=5, K1d=2, cells=40, seeds1d=[0], timing_iters=3),
     "quick": dict(dims=list(range(1, 13)), runs=5, times=[0.5, 0.9], N=300, late=(5, 150),
                   width=64, small_d=4, width_small=32, large_d=12, potential_factor=8,
                   particles=8192,

@@ -129,8 +129,9 @@ def toy_scores(x, toy_name: str, target, noise_level: float) -> dict:
     """Modes covered, fraction within 3 std, W2 / noise level, each mode's share of the samples
     (``mode shares``, in the toy's component order) and the largest of them (a perfect sampler:
     the largest weight) of stored 2-D samples (arrays), through
-    :func:`sjko.metrics.mode_stats` and :func:`sjko.metrics.w2` -- for tables of snapshots. The noise level
-    (:func:`sjko.metrics.w2_noise_floor`) is a perfect sampler's expected W2, not a bound."""
+    :func:`sjko.metrics.mode_stats` and :func:`sjko.metrics.w2` -- for tables of snapshots. The
+    noise level (:func:`sjko.metrics.w2_noise_floor`) is a perfect sampler's expected W2, not a
+    bound."""
     import torch
 
     from .metrics import mode_stats, w2

@@ -72,7 +72,7 @@ def image_run(dataset: str, size: int, preset: str, config: SJKOConfig, n_sample
     result too:
     ``metrics["diverged"]`` says where.
 
-    Training checkpoints to :func:`checkpoint_folder` (at every step's end and every
+    Training checkpoints to ``checkpoint_folder(params)`` (at every step's end and every
     ``config.checkpoint_every`` iterations); calling ``image_run`` again after an interruption
     resumes there (``metrics["resumed_from_iteration"]``: the iterations done before this call,
     0 for an uninterrupted run). The folder is removed once the run is complete.

@@ -178,11 +178,7 @@ for run, info in diverged.items():
                      f"of that step (non-finite loss).*"))
 
 
-def core_minutes(results) -> float:
-    return sum(r.record["wall_seconds"] for r in results) / 60
-
-
-COST = core_minutes([sanity, *all_runs])
+COST, _ = image_pages.core_minutes([sanity, *all_runs])
 rerun_note, rerun = report.rerun_summary("images", profile)
 display(Markdown(
     f"**Cost** (from the records of these results, single-thread processes): the sanity table and "
@@ -331,7 +327,7 @@ def rule_row(by_seed: dict) -> dict:
     return row
 
 
-LONG_COST = {b: core_minutes(stored) for b, stored in long_all.items()}
+LONG_COST = {b: image_pages.core_minutes(stored) for b, stored in long_all.items()}
 if long_metrics:
     BY_BUDGET = {f"{budget:,} iterations": {n: metrics[n] for n in image_pages.LONG_METHODS},
                  **{f"{long_iters[b]:,} iterations": by_method
@@ -358,9 +354,14 @@ if long_metrics:
     plotting.save(fig, first_stored.file("long_vs_page_budget.png"))
     for b, stored in long_all.items():
         note, _ = report.rerun_summary("images_long", b, f"scripts/images-long {b}")
-        display(Markdown(f"**Cost, {long_iters[b]:,} iterations:** the {len(stored)} stored runs "
-                         f"took {LONG_COST[b]:.0f} min in all (the sum of their records' wall "
-                         f"times, which counts a core shared with other runs in full). {note}"))
+        minutes, resumed = LONG_COST[b]
+        display(Markdown(
+            f"**Cost, {long_iters[b]:,} iterations:** the {len(stored)} stored runs took "
+            f"{minutes:.0f} core-minutes in all (the sum of their records' wall times, which counts "
+            f"a core shared with other runs in full"
+            + (f"; {resumed} of them resumed a checkpoint, and their iterations before the resume "
+               f"are added at the rate they measured after it" if resumed else "")
+            + f"). {note}"))
     panels = [(b, name, by_seed) for b, by_method in long_runs.items()
               for name, by_seed in by_method.items()]
     fig, axes = plt.subplots(1, len(panels), figsize=(3.1 * len(panels), 3.4), squeeze=False)
@@ -522,7 +523,7 @@ for stem, b in image_pages.glue_budgets(P).items():
         *(image_pages.seed_values(by_method.get(n, {}), "feature_fd")
           for n in image_pages.LONG_METHODS), "feature_fd", image_pages.LONG_METHODS,
         draw_spread("feature_fd")))
-    report.glue(f"img_{stem}_core_minutes", f"{LONG_COST[b]:.0f}" if b in LONG_COST
+    report.glue(f"img_{stem}_core_minutes", f"{LONG_COST[b][0]:.0f}" if b in LONG_COST
                 else "not measured")
     report.glue(f"img_{stem}_rerun_minutes", report.rerun_summary("images_long", b)[1]["minutes"]
                 if b in LONG_COST else "not measured")

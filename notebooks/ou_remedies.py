@@ -235,6 +235,7 @@ for eps, key in ((1e-4, "4"), (1e-6, "6")):
 report.glue("far_draws", f"{far_draws:,}")
 
 report.glue("ou_last_d", f"{LAST_D}")
+base_minutes = last[last.configuration == "base"]["train s"].sum() / 60
 for name, key in zip(LAST, ("base", "batch", "potential")):
     g = last[last.configuration == name]
     for tk, t in zip("AB", P["times"]):
@@ -243,7 +244,6 @@ for name, key in zip(LAST, ("base", "batch", "potential")):
     # wall minutes it adds to the benchmark's rerun (two processes) at this d alone: the base's
     # training time there, scaled by the measured ratio
     ratio = per_iteration[name] / per_iteration["base"]
-    base_minutes = last[last.configuration == "base"]["train s"].sum() / 60
     report.glue(f"ou_last_{key}_extra_wall", f"{(ratio - 1) * base_minutes / 2:.0f}")
 
 rerun_note, rerun = report.rerun_summary("ou_remedies", profile)

@@ -69,19 +69,21 @@ def timing_file(name: str, profile: str, root: Optional[Path] = None) -> Path:
 
 
 def record_timing(name: str, profile: str, wall_seconds: float, runs_before: int,
-                  runs_after: int, processes: int, root: Optional[Path] = None) -> Path:
+                  runs_after: int, processes: int, root: Optional[Path] = None,
+                  resumed: int = 0) -> Path:
     """Write the timing record of one notebook execution that trained runs (see module doc).
 
     ``runs_before`` / ``runs_after``: :func:`stored_runs` before and after it (runs of notebooks
     executed at the same time, ``--jobs`` > 1, count too); ``processes``: the prefetch processes
-    it was given.
+    it was given; ``resumed``: how many of the computed runs resumed a training checkpoint (their
+    iterations before it are not in ``wall_seconds``).
     """
     path = timing_file(name, profile, root)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({
         "notebook": name, "profile": profile, "wall_seconds": round(wall_seconds, 1),
         "runs_before": runs_before, "runs_computed": runs_after - runs_before,
-        "processes": processes, "cpu_count": os.cpu_count(),
+        "runs_resumed": resumed, "processes": processes, "cpu_count": os.cpu_count(),
         "host": platform.node(), "date": datetime.datetime.now(datetime.timezone.utc)
         .isoformat(timespec="seconds")}, indent=1) + "\n")
     return path

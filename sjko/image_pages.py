@@ -7,7 +7,7 @@ provenance of each. Presentation, not training code: not part of the code finger
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -170,3 +170,19 @@ def seed_range(values: list[float], digits: int = 3) -> str:
         return "not computed (profile)"
     lo, hi = min(values), max(values)
     return f"{lo:.{digits}f}" if lo == hi else f"{lo:.{digits}f}–{hi:.{digits}f}"
+
+
+def core_minutes(results: Sequence) -> tuple[float, int]:
+    """Core-minutes of stored runs (``sjko.experiments.Result``) and how many of them resumed a
+    checkpoint. A run's record times its computation; a resumed run's record only the part after
+    the resume, so the iterations done before it (``metrics["resumed_from_iteration"]``) are
+    added at the rate the run then measured (``iterations_per_second``): an estimate."""
+    seconds, resumed = 0.0, 0
+    for r in results:
+        seconds += r.record["wall_seconds"]
+        before = r.metrics.get("resumed_from_iteration") or 0
+        if before and "diverged" not in r.metrics:
+            seconds += before / r.metrics["iterations_per_second"]
+            resumed += 1
+    return seconds / 60, resumed
+

@@ -109,7 +109,10 @@ def rerun_summary(name: str, profile: str, tool: str = "sjko.batch"
     done = (f"{minutes} min wall with {timing['processes']} single-thread processes on "
             f"{timing['cpu_count']} cores; it computed {timing['runs_computed']} runs and found "
             f"{timing['runs_before']} already stored"
-            + (" (an empty result root: from scratch)" if scratch else ""))
+            + (" (an empty result root: from scratch)" if scratch else "")
+            + (f"; {timing['runs_resumed']} of the computed runs resumed a training checkpoint, "
+               "and their iterations before it are not in this time"
+               if timing.get("runs_resumed") else ""))
     if timing.get("superseded"):
         return (f"Not yet timed in its current configuration. The last timed rerun ({when}) was "
                 f"of an earlier one ({timing['superseded']}): {done}.",
@@ -118,8 +121,11 @@ def rerun_summary(name: str, profile: str, tool: str = "sjko.batch"
                                            f"{minutes} min)"})
     rerun = dict(minutes=minutes, processes=f"{timing['processes']}",
                  runs=f"{timing['runs_computed']}")
+    resumed = (f" ({timing['runs_resumed']} resumed from a checkpoint)"
+               if timing.get("runs_resumed") else "")
     where = "from an empty result root" if scratch else (
-        f"computing {timing['runs_computed']} runs with {timing['runs_before']} already stored")
+        f"computing {timing['runs_computed']} runs{resumed} with {timing['runs_before']} "
+        "already stored")
     rerun["sentence"] = (f"took {minutes} min wall {where} on {timing['processes']} "
                          f"single-thread processes ({when})")
     return f"Last timed rerun ({when}): {done}.", rerun

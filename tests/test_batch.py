@@ -187,3 +187,14 @@ def test_a_load_only_rerun_leaves_no_record_when_another_process_stores_runs(res
     monkeypatch.setenv("SJKO_LOAD_ONLY", "1")
     batch.execute("page", "quick", False, _page_dir(tmp_path), tmp_path / "out")
     assert report.batch_timing("page", "quick") is None
+
+
+def test_a_rerun_that_resumed_checkpoints_says_so(results):
+    batch.record_timing("page", "full", 3600.0, 4, 6, 2, resumed=1)
+    note, glued = report.rerun_summary("page", "full")
+    assert "1 of the computed runs resumed a training checkpoint, and their iterations before " \
+           "it are not in this time." in note
+    assert glued["sentence"].startswith("took 60 min wall computing 2 runs (1 resumed from a "
+                                        "checkpoint) with 4 already stored on 2")
+    batch.record_timing("page", "full", 3600.0, 4, 6, 2)
+    assert "resumed" not in report.rerun_summary("page", "full")[0]

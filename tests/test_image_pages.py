@@ -121,3 +121,18 @@ def test_rule_parts_split_legibility_from_class_shares():
                                                                    "class shares": False}
     assert image_pages.rule_parts({**good, "copy_share": 0.5}) == {"legible": False,
                                                                    "class shares": True}
+
+
+def test_core_minutes_adds_what_a_resumed_run_trained_before_its_resume():
+    from types import SimpleNamespace as Run
+
+    whole = Run(record={"wall_seconds": 600.0}, metrics={"resumed_from_iteration": 0,
+                                                          "iterations_per_second": 5.0})
+    old = Run(record={"wall_seconds": 60.0}, metrics={})  # stored before runs could resume
+    # 2 000 of 20 000 iterations before the resume, 18 000 after it at 6 it/s (3 000 s of
+    # training, 3 120 s of computation with the scoring): 2 000 / 6 s are added
+    resumed = Run(record={"wall_seconds": 3120.0},
+                  metrics={"resumed_from_iteration": 2000, "iterations_per_second": 6.0})
+    minutes, n = image_pages.core_minutes([whole, old, resumed])
+    assert n == 1 and minutes == pytest.approx((600 + 60 + 3120 + 2000 / 6) / 60)
+    assert image_pages.core_minutes([]) == (0.0, 0)

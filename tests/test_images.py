@@ -367,6 +367,29 @@ def test_digit_runs_skip_inception_and_its_stage_scores_the_stored_samples(tmp_p
     cases = recipe.digit_sanity_inception_fid(n_real=40).metrics["cases"]
     assert cases["real held-out"]["inception_fid"] < cases["noise"]["inception_fid"]
     assert cases["noise"]["seconds_per_image"] > 0
+    # with the background cleaned: a result of its own, of the cleaned samples
+    samples = data.load_lossless(run.file("samples.npz"))
+    cleaned = recipe.image_inception_fid(clean_below=-0.5, **args)
+    assert cleaned.path != first.path and len(loads) == 4
+    assert cleaned.metrics["inception_fid"] == pytest.approx(recipe.digit_inception_fids(
+        {"s": q.clean_background(samples)})["s"]["inception_fid"])
+    assert cleaned.metrics["background_level"] == pytest.approx(q.background_level(samples))
+    real = recipe.held_out_inception_fid(clean_below=-0.5, n_real=40).metrics
+    assert real["inception_fid"] == pytest.approx(recipe.digit_inception_fids(
+        {"s": q.clean_background(recipe.held_out_subset(40))})["s"]["inception_fid"])
+
+
+def test_background_level_measures_a_haze_and_cleaning_removes_it():
+    from sjko.images import quality as q
+    x = -torch.ones(2, 1, 28, 28)
+    x[:, :, 10:18, 12:16] = 1.0  # a stroke
+    hazy = torch.where(x < 0, x + 0.06, x)
+    assert q.background_level(x) == 0.0
+    assert q.background_level(hazy) == pytest.approx(0.06)
+    assert torch.equal(q.clean_background(hazy), x)
+    assert q.background_level(q.clean_background(hazy)) == 0.0
+    with pytest.raises(ValueError, match="no pixel below -0.5"):
+        q.background_level(torch.ones(1, 1, 4, 4))
 
 
 def test_fid_weights_ensure_is_a_no_op_when_present_and_names_the_path_when_pip_fails(
@@ -459,3 +482,21 @@ def test_an_interrupted_image_run_resumes_to_the_same_result(tmp_path, monkeypat
         assert torch.equal(whole[name], plain[name]), name
         assert torch.equal(whole[name], resumed[name]), name
     assert len(whole) > 4  # samples, and the EMA and raw grid of every step
+
+
+def test_the_digit_classifier_is_the_same_whatever_threads_the_caller_uses():
+    """Its training is pinned to CLASSIFIER_THREADS (a batch worker runs on one thread, a
+    notebook on two: unpinned, they trained different classifiers); the caller's count is kept."""
+    from sjko.images import quality as q
+    x, y = data.mnist("train", labels=True)
+    x, y = x[::8], y[::8]
+    before = torch.get_num_threads()
+    weights = []
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            weights.append(q.train_classifier(x, y, epochs=1).state_dict())
+            assert torch.get_num_threads() == threads
+    finally:
+        torch.set_num_threads(before)
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])

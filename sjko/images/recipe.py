@@ -275,22 +275,47 @@ def digit_inception_fids(images: dict[str, torch.Tensor]) -> dict[str, dict[str,
     return out
 
 
-def image_inception_fid(**run_args) -> Result:
+def image_inception_fid(clean_below: Optional[float] = None, **run_args) -> Result:
     """The Inception FID of a stored :func:`image_run` (called with the same arguments; the run
-    must exist -- it is loaded, never trained here), keyed by the run's hash."""
+    must exist -- it is loaded, never trained here), keyed by the run's hash. ``clean_below``:
+    score the samples with every pixel below it set to black
+    (:func:`sjko.images.quality.clean_background`); also stores their background level before
+    the cleaning (:func:`sjko.images.quality.background_level`)."""
     from ..report import load_only
 
     with load_only():
         run = image_run(**run_args)
+    params = {"run": run.record["hash"]}
+    if clean_below is not None:
+        params["clean_below"] = clean_below
 
     def compute(folder: Path) -> dict:
         if "diverged" in run.metrics:  # no samples to score
             return {"diverged": run.metrics["diverged"]}
-        return digit_inception_fids({"samples": data.load_lossless(run.file("samples.npz"))}
-                                    )["samples"]
+        return _inception_fid(data.load_lossless(run.file("samples.npz")), clean_below)
 
-    return run_or_load("digit_inception", {"run": run.record["hash"]}, compute,
+    return run_or_load("digit_inception", params, compute, subpackages=("images",),
+                       command="python -m sjko.batch --only images")
+
+
+def held_out_inception_fid(clean_below: float, n_real: int = 1000) -> Result:
+    """The Inception FID of the sanity table's real held-out digits (:func:`held_out_subset`)
+    with every pixel below ``clean_below`` set to black: what cleaning costs real digits."""
+    return run_or_load("digit_inception_held_out", {"clean_below": clean_below, "n_real": n_real},
+                       lambda folder: _inception_fid(held_out_subset(n_real), clean_below),
                        subpackages=("images",), command="python -m sjko.batch --only images")
+
+
+def _inception_fid(x: torch.Tensor, clean_below: Optional[float]) -> dict:
+    """:func:`digit_inception_fids` of ``x``, cleaned below ``clean_below`` when given (with its
+    background level before the cleaning)."""
+    from . import quality
+
+    if clean_below is None:
+        return digit_inception_fids({"samples": x})["samples"]
+    cleaned = quality.clean_background(x, clean_below)
+    return {**digit_inception_fids({"samples": cleaned})["samples"],
+            "background_level": quality.background_level(x, clean_below)}
 
 
 def digit_sanity_inception_fid(n_real: int = 1000, seed: int = 0) -> Result:

@@ -32,6 +32,8 @@ profile = "quick"
 force = False
 
 # %% tags=["remove-cell"]
+from typing import Optional
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -193,11 +195,12 @@ display(Markdown(
 # yardstick.
 
 # %% tags=["remove-input"]
-def draw_spread(col: str) -> float:
+def draw_spread(col: str, runs: Optional[dict] = None) -> float:
     """Largest difference of one metric between two draws of samples from the same final
-    weights, over the runs: the stored samples against the last step's scored samples (same
-    count, other noise)."""
-    diffs = [abs(m[col] - last_step(m, "sampling")[col]) for by_seed in metrics.values()
+    weights, over the runs (``runs``: method -> seed -> metrics; default: this page's budget):
+    the stored samples against the last step's scored samples (same count, other noise)."""
+    diffs = [abs(m[col] - last_step(m, "sampling")[col])
+             for by_seed in (metrics if runs is None else runs).values()
              for m in by_seed.values() if col in m and col in last_step(m, "sampling")]
     return max(diffs, default=float("nan"))
 
@@ -522,7 +525,7 @@ for stem, b in image_pages.glue_budgets(P).items():
     report.glue(f"img_{stem}_separation_feature_FD", image_pages.separation(
         *(image_pages.seed_values(by_method.get(n, {}), "feature_fd")
           for n in image_pages.LONG_METHODS), "feature_fd", image_pages.LONG_METHODS,
-        draw_spread("feature_fd")))
+        draw_spread("feature_fd", by_method)))  # the yardstick at the same budget
     report.glue(f"img_{stem}_core_minutes", f"{LONG_COST[b][0]:.0f}" if b in LONG_COST
                 else "not measured")
     report.glue(f"img_{stem}_rerun_minutes", report.rerun_summary("images_long", b)[1]["minutes"]

@@ -197,7 +197,7 @@ else:
 # %% tags=["remove-input"]
 HAZE_BUDGET = next(iter(reversed([b for b in LONG_BUDGETS
                                   if any(key[0] == b for key in long_scored)])), None)
-haze, haze_results = {}, []
+haze, haze_results, HAZE_SEPARATION = {}, [], "not computed"
 if INCEPTION and HAZE_BUDGET is not None:
     haze_calls = {key: dict(clean_below=quality.BACKGROUND, **args)
                   for key, args in long_stored.items() if key[0] == HAZE_BUDGET}
@@ -223,6 +223,11 @@ if INCEPTION and HAZE_BUDGET is not None:
         by_seed, col), 3 if col == "background_level" else 1)
         for col, label in HAZE_COLUMNS.items()} | {"seeds": len(by_seed)}
         for name, by_seed in haze.items()}).T)
+    HAZE_SEPARATION = image_pages.separation(
+        *(image_pages.seed_values(haze.get(n, {}), "cleaned") for n in image_pages.LONG_METHODS),
+        "inception_fid", image_pages.LONG_METHODS)
+    display(Markdown(f"S-JKO against source-fixed UOTM with the background cleaned: "
+                     f"{HAZE_SEPARATION}."))
 else:
     display(Markdown("*Not computed: " + ("this profile does not score."
                                          if not INCEPTION else "no longer-training runs are "
@@ -232,11 +237,17 @@ else:
 rerun_note, rerun = report.rerun_summary("images_inception", profile)
 if sanity is not None:
     per_image = np.mean([m["seconds_per_image"] for m in sanity.metrics["cases"].values()])
-    core = sum(r.record["wall_seconds"] for r in [sanity, *scored.values()]) / 60
+    core, _ = image_pages.core_minutes([sanity, *scored.values()])
     COST = (f"**Cost** (from the records of these results, single-thread processes): "
             f"{core:.0f} core-minutes for the {len(cases)} sanity cases and the {len(scored)} "
             f"runs ({per_image:.2f} s per image), plus about {4000 * per_image / 60:.0f} for the "
             "training digits' statistics (4 000 images at that rate, computed once). "
+            + (f"The longer runs' scores above took "
+               f"{image_pages.core_minutes(long_scored.values())[0]:.0f} core-minutes, their "
+               f"background-cleaned scores {image_pages.core_minutes(haze_results)[0]:.0f} "
+               "more; they score stored longer runs only, so a rerun of this profile from "
+               "scratch does not compute them. "
+               if long_scored else "")
             + rerun_note)
     display(Markdown(COST))
 
@@ -265,6 +276,8 @@ for name in ("real held-out", *image_pages.LONG_METHODS):
         values = image_pages.seed_values(haze.get(name, {}), col)
         report.glue(f"imgfid_haze_{key}_{col}", report.mean_std(
             values, 3 if col == "background_level" else 1) if values else "not computed")
+report.glue("imgfid_haze_separation", HAZE_SEPARATION)
+report.glue("imgfid_haze_below", f"{quality.BACKGROUND:g}".replace("-", "−"))
 report.glue("imgfid_haze_budget", f"{long_iters[HAZE_BUDGET]:,}" if haze else "not computed")
 
 # %% tags=["remove-input"]

@@ -60,6 +60,10 @@ FID = {key: r.metrics["inception_fid"] for key, r in scored.items()
        if "inception_fid" in r.metrics}
 by_method = {name: {s: {"inception_fid": FID[name, s]} for s in seeds if (name, s) in FID}
              for name, (_, seeds) in METHODS.items()}
+# the background level of each scored run's samples (section "What Inception sees ...")
+BACKGROUND = {name: [quality.background_level(data.load_lossless(runs[name, s].file(
+    "samples.npz"))) for s in v] for name, v in by_method.items()}
+REAL_BACKGROUND = quality.background_level(recipe.held_out_subset(P["n_real"]))
 
 # %% [markdown]
 # ## Does it rank the sanity cases?
@@ -88,6 +92,8 @@ else:
 # of samples per run is scored here, so how much two draws of the same weights differ in
 # Inception FID is not measured separately; each seed's value is one such draw, so the spread
 # over seeds contains that noise, and a gap between seed ranges is the evidence of separation.
+# Beside it, the samples' background level (defined in the last section: faint noise over the
+# black background raises it).
 
 # %% tags=["remove-input", "full-width"]
 fig, axes = plt.subplots(1, len(METHODS), figsize=(3.1 * len(METHODS), 3.4))
@@ -106,9 +112,11 @@ plotting.save(fig, runs[next(iter(RUN_CALLS))].file("scored_samples.png"))
 # %% tags=["remove-input"]
 if FID:
     table = {name: {"Inception FID": report.mean_std([m["inception_fid"] for m in v.values()],
-                                                     1), "seeds": len(v)}
+                                                     1),
+                    "background level": report.mean_std(BACKGROUND[name], 3), "seeds": len(v)}
              for name, v in by_method.items() if v}
     table["real held-out (reference)"] = {"Inception FID": f"{cases['real held-out']:.1f}",
+                                          "background level": f"{REAL_BACKGROUND:.3f}",
                                           "seeds": "–"}
     display(pd.DataFrame(table).T)
     diverged = [f"{name}, seed {s}" for (name, s), r in scored.items()
@@ -188,9 +196,9 @@ else:
 #
 # At the longest budget stored, the two methods' classifier scores are close while their
 # Inception FIDs are not. One difference a reader can check: the background. Real digits are
-# black (−1) around the strokes; a faint haze there lifts the **background level**, the mean
+# black (−1) around the strokes; faint noise there lifts the **background level**, the mean
 # brightness above black of the pixels below −0.5 (`sjko.images.quality.background_level`). The
-# test of whether the haze is what Inception penalises: score the same samples again with every
+# test of whether that noise is what Inception penalises: score the same samples again with every
 # pixel below −0.5 set to black (`clean_background`), and the real held-out digits too (what
 # the cleaning costs real digits, whose strokes' soft edges it also cuts).
 
@@ -206,7 +214,7 @@ if INCEPTION and HAZE_BUDGET is not None:
                    + [(recipe.held_out_inception_fid, real_args)])
     real_clean = recipe.held_out_inception_fid(**real_args)
     haze["real held-out"] = {0: {
-        "background_level": quality.background_level(recipe.held_out_subset(P["n_real"])),
+        "background_level": REAL_BACKGROUND,
         "inception_fid": cases["real held-out"],
         "cleaned": real_clean.metrics["inception_fid"]}}
     haze_scored = {key: recipe.image_inception_fid(**a) for key, a in haze_calls.items()}
@@ -223,6 +231,19 @@ if INCEPTION and HAZE_BUDGET is not None:
         by_seed, col), 3 if col == "background_level" else 1)
         for col, label in HAZE_COLUMNS.items()} | {"seeds": len(by_seed)}
         for name, by_seed in haze.items()}).T)
+    stretch = 0.1  # brightness above black shown at full scale: faint noise becomes visible
+    shown = {"real held-out": recipe.held_out_subset(P["n_real"])[::P["n_real"] // 24][:24],
+             **{f"{name}, seed {s}": data.load_lossless(recipe.image_run(
+                 **long_stored[b, name, s]).file("samples.npz"))[:24]
+                for (b, name, s) in haze_scored if s == min(haze[name])}}
+    fig, axes = plt.subplots(1, len(shown), figsize=(3.1 * len(shown), 2.6))
+    for ax, (label, x) in zip(axes, shown.items()):
+        plotting.image_grid((((x + 1) / stretch).clamp(0, 1) * 2 - 1).numpy(), nrow=6,
+                            title=label, ax=ax)
+    fig.suptitle(f"Brightness 0–{stretch} above black stretched to the full grey scale "
+                 "(strokes saturate)", fontsize=9)
+    fig.tight_layout()
+    plotting.save(fig, real_clean.file("background_stretched.png"))
     HAZE_SEPARATION = image_pages.separation(
         *(image_pages.seed_values(haze.get(n, {}), "cleaned") for n in image_pages.LONG_METHODS),
         "inception_fid", image_pages.LONG_METHODS)
@@ -257,6 +278,9 @@ for name, key in image_pages.GLUE_KEYS.items():
     report.glue(f"imgfid_{key}", report.mean_std(values, 1) if values
                 else "not computed (profile)")
     report.glue(f"imgfid_{key}_range", image_pages.seed_range(values, 1))
+for name, key in image_pages.GLUE_KEYS.items():
+    report.glue(f"imgfid_background_{key}", report.mean_std(BACKGROUND[name], 3)
+                if BACKGROUND.get(name) else "not computed (profile)")
 report.glue("imgfid_real", f"{cases['real held-out']:.1f}" if sanity is not None
             else "not computed (profile)")
 report.glue("imgfid_separation", SEPARATION)

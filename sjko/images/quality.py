@@ -8,7 +8,7 @@
   Fréchet distance (:func:`feature_fid`).
 * :func:`copy_share` -- the share of samples nearer to a training digit than almost any real
   held-out digit is (memorisation).
-* :func:`background_level` / :func:`clean_background` -- a faint background haze, measured and
+* :func:`background_level` / :func:`clean_background` -- faint background noise, measured and
   removed (a diagnostic of what Inception sees that the classifier does not).
 * :func:`sanity_cases` -- real held-out digits, pure noise, speckled, blurred, thickened
   (dilated), 1-px shifted digits, a single repeated digit and copies of training digits: a
@@ -219,7 +219,7 @@ BACKGROUND = -0.5
 
 
 def background_level(x: Tensor, below: float = BACKGROUND) -> float:
-    """Mean brightness above black of the background pixels (value < ``below``): a faint haze
+    """Mean brightness above black of the background pixels (value < ``below``): faint noise
     over the background raises it, stroke shapes do not. A diagnostic, not part of the rule."""
     background = x < below
     if not background.any():
@@ -228,7 +228,7 @@ def background_level(x: Tensor, below: float = BACKGROUND) -> float:
 
 
 def clean_background(x: Tensor, below: float = BACKGROUND) -> Tensor:
-    """``x`` with every pixel below ``below`` set to black (-1): the haze removed, strokes kept."""
+    """``x`` with every pixel below ``below`` set to black (-1): faint background noise removed, strokes kept."""
     return torch.where(x < below, torch.full_like(x, -1.0), x)
 
 

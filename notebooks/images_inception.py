@@ -63,7 +63,8 @@ by_method = {name: {s: {"inception_fid": FID[name, s]} for s in seeds if (name, 
 # the background level of each scored run's samples (section "What Inception sees ...")
 BACKGROUND = {name: [quality.background_level(data.load_lossless(runs[name, s].file(
     "samples.npz"))) for s in v] for name, v in by_method.items()}
-REAL_BACKGROUND = quality.background_level(recipe.held_out_subset(P["n_real"]))
+HELD_OUT = recipe.held_out_subset(P["n_real"])  # the sanity table's real digits
+REAL_BACKGROUND = quality.background_level(HELD_OUT)
 
 # %% [markdown]
 # ## Does it rank the sanity cases?
@@ -206,6 +207,9 @@ else:
 HAZE_BUDGET = next(iter(reversed([b for b in LONG_BUDGETS
                                   if any(key[0] == b for key in long_scored)])), None)
 haze, haze_results, HAZE_SEPARATION = {}, [], "not computed"
+HAZE_COLUMNS = {"background_level": "background level", "inception_fid": "Inception FID",
+                "cleaned": "Inception FID, background cleaned"}
+HAZE_DIGITS = {"background_level": 3, "inception_fid": 1, "cleaned": 1}
 if INCEPTION and HAZE_BUDGET is not None:
     haze_calls = {key: dict(clean_below=quality.BACKGROUND, **args)
                   for key, args in long_stored.items() if key[0] == HAZE_BUDGET}
@@ -223,16 +227,14 @@ if INCEPTION and HAZE_BUDGET is not None:
                                         "inception_fid": LONG_FID[b, name, s],
                                         "cleaned": r.metrics["inception_fid"]}
     haze_results = [real_clean, *haze_scored.values()]
-    HAZE_COLUMNS = {"background_level": "background level", "inception_fid": "Inception FID",
-                    "cleaned": "Inception FID, background cleaned"}
     display(Markdown(f"{long_iters[HAZE_BUDGET]:,} iterations; mean ± std over seeds "
                      "(real held-out: the sanity table's 1 000 digits)."))
     display(pd.DataFrame({name: {label: report.mean_std(image_pages.seed_values(
-        by_seed, col), 3 if col == "background_level" else 1)
+        by_seed, col), HAZE_DIGITS[col])
         for col, label in HAZE_COLUMNS.items()} | {"seeds": len(by_seed)}
         for name, by_seed in haze.items()}).T)
     stretch = 0.1  # brightness above black shown at full scale: faint noise becomes visible
-    shown = {"real held-out": recipe.held_out_subset(P["n_real"])[::P["n_real"] // 24][:24],
+    shown = {"real held-out": HELD_OUT[::P["n_real"] // 24][:24],
              **{f"{name}, seed {s}": data.load_lossless(recipe.image_run(
                  **long_stored[b, name, s]).file("samples.npz"))[:24]
                 for (b, name, s) in haze_scored if s == min(haze[name])}}
@@ -278,7 +280,6 @@ for name, key in image_pages.GLUE_KEYS.items():
     report.glue(f"imgfid_{key}", report.mean_std(values, 1) if values
                 else "not computed (profile)")
     report.glue(f"imgfid_{key}_range", image_pages.seed_range(values, 1))
-for name, key in image_pages.GLUE_KEYS.items():
     report.glue(f"imgfid_background_{key}", report.mean_std(BACKGROUND[name], 3)
                 if BACKGROUND.get(name) else "not computed (profile)")
 report.glue("imgfid_real", f"{cases['real held-out']:.1f}" if sanity is not None
@@ -296,10 +297,10 @@ for stem, b in image_pages.glue_budgets(P).items():  # the longer runs, where sh
 report.glue("imgfid_rerun_minutes", rerun["minutes"])
 for name in ("real held-out", *image_pages.LONG_METHODS):
     key = image_pages.GLUE_KEYS.get(name, "real")
-    for col in ("background_level", "inception_fid", "cleaned"):
+    for col in HAZE_COLUMNS:
         values = image_pages.seed_values(haze.get(name, {}), col)
-        report.glue(f"imgfid_haze_{key}_{col}", report.mean_std(
-            values, 3 if col == "background_level" else 1) if values else "not computed")
+        report.glue(f"imgfid_haze_{key}_{col}", report.mean_std(values, HAZE_DIGITS[col])
+                    if values else "not computed")
 report.glue("imgfid_haze_separation", HAZE_SEPARATION)
 report.glue("imgfid_haze_below", f"{quality.BACKGROUND:g}".replace("-", "−"))
 report.glue("imgfid_haze_budget", f"{long_iters[HAZE_BUDGET]:,}" if haze else "not computed")

@@ -185,4 +185,3 @@ def core_minutes(results: Sequence) -> tuple[float, int]:
             seconds += before / r.metrics["iterations_per_second"]
             resumed += 1
     return seconds / 60, resumed
-

@@ -228,7 +228,8 @@ def background_level(x: Tensor, below: float = BACKGROUND) -> float:
 
 
 def clean_background(x: Tensor, below: float = BACKGROUND) -> Tensor:
-    """``x`` with every pixel below ``below`` set to black (-1): faint background noise removed, strokes kept."""
+    """``x`` with every pixel below ``below`` set to black (-1): faint background noise removed,
+    strokes kept."""
     return torch.where(x < below, torch.full_like(x, -1.0), x)
 
 
